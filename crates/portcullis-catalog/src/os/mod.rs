@@ -1,0 +1,5 @@
+//! Operating-system package databases.
+
+pub mod apk;
+pub mod dpkg;
+pub mod rpm;

@@ -1,0 +1,293 @@
+//! The Portcullis SBOM model and its native JSON form.
+//!
+//! This crate owns the shape of an analysis result: the image it came from,
+//! the detected distribution, the layers, and the packages found, each with the
+//! places in the image that prove it. It knows nothing about how images are read
+//! or how packages are found, so tools that only consume SBOMs can depend on it
+//! alone.
+//!
+//! The native JSON document is versioned by [`SCHEMA_VERSION`]; `docs/sbom-json.md`
+//! documents every field. Additive changes bump the minor number, anything a
+//! reader could trip over bumps the major number.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+mod table;
+
+pub use table::render_table;
+
+/// Version of the native JSON schema written by [`Sbom::to_json`].
+pub const SCHEMA_VERSION: &str = "1.0";
+
+/// URL of the schema documentation, written into every document.
+pub const SCHEMA_URL: &str = "https://github.com/portcullis-scan/portcullis/blob/main/docs/sbom-json.md";
+
+/// A complete analysis result.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Sbom {
+    pub schema: SchemaInfo,
+    pub tool: ToolInfo,
+    pub source: SourceInfo,
+    /// Absent when no distribution could be identified (e.g. `scratch` images).
+    pub distro: Option<Distro>,
+    pub layers: Vec<Layer>,
+    pub packages: Vec<Package>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SchemaInfo {
+    pub version: String,
+    pub url: String,
+}
+
+impl Default for SchemaInfo {
+    fn default() -> Self {
+        Self { version: SCHEMA_VERSION.to_owned(), url: SCHEMA_URL.to_owned() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+}
+
+/// What was analysed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SourceInfo {
+    /// The scheme the image was read through: `registry`, `oci-dir`, `oci-archive`,
+    /// `docker-archive` or `dir`.
+    pub scheme: String,
+    /// The user's input, minus the scheme.
+    pub input: String,
+    /// Which layers the catalogers looked at: `squashed` or `all-layers`.
+    pub scope: String,
+    /// Image metadata; absent for `dir:` sources.
+    pub image: Option<ImageInfo>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ImageInfo {
+    /// Digest of the manifest the layers came from (platform-specific manifest).
+    pub manifest_digest: Option<String>,
+    /// Digest of the manifest list / OCI index the manifest was picked from, if any.
+    pub index_digest: Option<String>,
+    pub manifest_media_type: Option<String>,
+    /// Digest of the image configuration blob: the image id.
+    pub config_digest: String,
+    /// Tags or references the image was known by (`registry/repo:tag`).
+    pub references: Vec<String>,
+    pub platform: Option<String>,
+    pub created: Option<String>,
+    pub config: ImageConfig,
+    pub history: Vec<HistoryEntry>,
+}
+
+/// The runtime configuration recorded in the image config blob.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ImageConfig {
+    pub user: Option<String>,
+    pub env: Vec<String>,
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
+    pub working_dir: Option<String>,
+    pub exposed_ports: Vec<String>,
+    pub volumes: Vec<String>,
+    pub labels: BTreeMap<String, String>,
+    pub stop_signal: Option<String>,
+    pub healthcheck: Option<Healthcheck>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Healthcheck {
+    pub test: Vec<String>,
+    /// Durations in nanoseconds, as Docker records them.
+    pub interval: Option<i64>,
+    pub timeout: Option<i64>,
+    pub start_period: Option<i64>,
+    pub retries: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct HistoryEntry {
+    pub created: Option<String>,
+    pub created_by: Option<String>,
+    pub comment: Option<String>,
+    pub empty_layer: bool,
+    /// Index into [`Sbom::layers`] of the layer this step produced, if it produced one.
+    pub layer_index: Option<usize>,
+}
+
+/// One filesystem layer, in application order (base first).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Layer {
+    pub index: usize,
+    /// Digest of the blob as stored (compressed), if the source had one.
+    pub digest: Option<String>,
+    /// Digest of the uncompressed tar (the config's `rootfs.diff_ids` entry).
+    pub diff_id: Option<String>,
+    pub media_type: Option<String>,
+    /// Blob size in bytes as stored.
+    pub size: Option<u64>,
+    /// Bytes of uncompressed tar read.
+    pub uncompressed_size: u64,
+    pub file_count: u64,
+}
+
+/// An identified operating system distribution.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Distro {
+    /// os-release `ID` (lower case), e.g. `debian`, `alpine`, `rhel`.
+    pub id: String,
+    pub version_id: Option<String>,
+    pub version_codename: Option<String>,
+    pub id_like: Vec<String>,
+    pub name: Option<String>,
+    pub pretty_name: Option<String>,
+    pub cpe_name: Option<String>,
+    /// The file the identification came from, e.g. `/etc/os-release`.
+    pub source_file: String,
+}
+
+impl Distro {
+    /// The value used in purl `distro=` qualifiers, e.g. `debian-12`, `alpine-3.16.2`.
+    pub fn purl_qualifier(&self) -> String {
+        match &self.version_id {
+            Some(version) => format!("{}-{}", self.id, version),
+            None => self.id.clone(),
+        }
+    }
+}
+
+/// Ecosystem of a package.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum PackageType {
+    Deb,
+    Rpm,
+    Apk,
+}
+
+impl PackageType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PackageType::Deb => "deb",
+            PackageType::Rpm => "rpm",
+            PackageType::Apk => "apk",
+        }
+    }
+}
+
+/// A place in the image that is evidence of a package.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Location {
+    /// Absolute path inside the image.
+    pub path: String,
+    /// Index into [`Sbom::layers`] of the layer whose copy of `path` was read;
+    /// `None` for `dir:` sources.
+    pub layer_index: Option<usize>,
+    /// Diff id of that layer.
+    pub layer_diff_id: Option<String>,
+}
+
+/// A file a package says it installed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct OwnedFile {
+    pub path: String,
+    /// `algorithm:hex`, when the package database records one (md5 for dpkg,
+    /// sha1 for apk, the rpm header's digest algorithm for rpm).
+    pub digest: Option<String>,
+}
+
+/// A package found in the image.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Package {
+    /// Stable within a document: `type/name@version` plus arch when present.
+    pub id: String,
+    #[serde(rename = "type")]
+    pub package_type: PackageType,
+    pub name: String,
+    /// The full version as the ecosystem writes it (dpkg `epoch:upstream-revision`,
+    /// rpm `epoch:version-release`, apk `version-rN`).
+    pub version: String,
+    pub arch: Option<String>,
+    pub purl: String,
+    /// SPDX expressions or free-text licence names as the package declares them.
+    pub licenses: Vec<String>,
+    /// The source package (dpkg `Source`, rpm `SOURCERPM`, apk origin).
+    pub source: Option<SourcePackage>,
+    pub maintainer: Option<String>,
+    pub vendor: Option<String>,
+    /// Installed size in bytes.
+    pub installed_size: Option<u64>,
+    /// Index of the layer that installed this package at this version.
+    pub introduced_in_layer: Option<usize>,
+    /// Where the package was found: the package database first, then
+    /// supporting files (file lists, copyright).
+    pub locations: Vec<Location>,
+    pub files: Vec<OwnedFile>,
+    /// Ecosystem-specific fields, documented per type in `docs/sbom-json.md`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SourcePackage {
+    pub name: String,
+    pub version: Option<String>,
+}
+
+impl Package {
+    /// Creates a package with the identifying fields set and everything else empty.
+    pub fn new(package_type: PackageType, name: &str, version: &str, arch: Option<&str>, purl: String) -> Self {
+        let id = match arch {
+            Some(arch) => format!("{}/{}@{}?arch={}", package_type.as_str(), name, version, arch),
+            None => format!("{}/{}@{}", package_type.as_str(), name, version),
+        };
+        Self {
+            id,
+            package_type,
+            name: name.to_owned(),
+            version: version.to_owned(),
+            arch: arch.map(str::to_owned),
+            purl,
+            licenses: Vec::new(),
+            source: None,
+            maintainer: None,
+            vendor: None,
+            installed_size: None,
+            introduced_in_layer: None,
+            locations: Vec::new(),
+            files: Vec::new(),
+            metadata: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SbomError {
+    #[error("not a Portcullis SBOM document: {0}")]
+    Parse(#[from] serde_json::Error),
+    #[error("unsupported Portcullis SBOM schema version {found} (this build reads {SCHEMA_VERSION})")]
+    UnsupportedVersion { found: String },
+}
+
+impl Sbom {
+    /// Serialises the document as pretty-printed JSON.
+    pub fn to_json(&self) -> String {
+        // Serialising plain data structures with string keys cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Reads a native JSON document, refusing other major schema versions.
+    pub fn from_json(text: &str) -> Result<Self, SbomError> {
+        let sbom: Sbom = serde_json::from_str(text)?;
+        let major = |v: &str| v.split('.').next().map(str::to_owned);
+        if major(&sbom.schema.version) != major(SCHEMA_VERSION) {
+            return Err(SbomError::UnsupportedVersion { found: sbom.schema.version });
+        }
+        Ok(sbom)
+    }
+}

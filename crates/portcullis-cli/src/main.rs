@@ -1,1 +1,257 @@
-fn main() {}
+//! The `portcullis` command: wires the library crates to a command line.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use portcullis_catalog::{AnalyzeOptions, Scope};
+use portcullis_image::Limits;
+use portcullis_image::source::{self, Credentials, Platform, PlatformChoice, RegistryOptions, SourceOptions};
+use portcullis_sbom::Sbom;
+
+mod progress;
+
+/// Container image analysis: SBOMs from registries, OCI layouts, archives and directories.
+#[derive(Parser)]
+#[command(name = "portcullis", version, about, long_about = None)]
+struct Cli {
+    /// Show no progress display.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Catalogue the packages of an image and print its SBOM.
+    Sbom(SbomArgs),
+    /// List the files each cataloger reads.
+    Catalogers,
+}
+
+#[derive(Args)]
+struct SbomArgs {
+    /// The image: registry:REF, oci-dir:PATH[:TAG], oci-archive:PATH[:TAG],
+    /// docker-archive:PATH[:REPO:TAG], dir:PATH, or any of these without the
+    /// scheme (auto-detected).
+    source: String,
+    /// Output format, optionally written to a file: FORMAT or FORMAT=FILE;
+    /// repeat for several. Formats: table, json.
+    #[arg(short, long = "output", value_name = "FORMAT[=FILE]", default_value = "table")]
+    outputs: Vec<String>,
+    /// Which files to catalogue.
+    #[arg(long, value_enum, default_value_t = ScopeArg::Squashed)]
+    scope: ScopeArg,
+    /// Platform to pick from a multi-platform image (os/arch[/variant]).
+    #[arg(long, default_value = "linux/amd64", conflicts_with = "all_platforms")]
+    platform: String,
+    /// Analyse every platform of a multi-platform image.
+    #[arg(long)]
+    all_platforms: bool,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+#[derive(Args)]
+struct RegistryArgs {
+    /// Registry host[:port] to reach over plain HTTP; repeatable.
+    #[arg(
+        long = "insecure-registry",
+        value_name = "HOST[:PORT]",
+        env = "PORTCULLIS_INSECURE_REGISTRIES",
+        value_delimiter = ','
+    )]
+    insecure_registries: Vec<String>,
+    /// Registry user name (overrides the Docker config).
+    #[arg(long, env = "PORTCULLIS_REGISTRY_USERNAME", requires = "password")]
+    username: Option<String>,
+    /// Registry password or token.
+    #[arg(long, env = "PORTCULLIS_REGISTRY_PASSWORD", requires = "username", hide_env_values = true)]
+    password: Option<String>,
+    /// Docker config file with `auths`/`credHelpers` (default: $DOCKER_CONFIG/config.json or ~/.docker/config.json).
+    #[arg(long, env = "PORTCULLIS_DOCKER_CONFIG", value_name = "FILE")]
+    docker_config: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct LimitArgs {
+    /// Largest size one file in a layer may declare, in bytes.
+    #[arg(long, env = "PORTCULLIS_MAX_FILE_SIZE", value_name = "BYTES")]
+    max_file_size: Option<u64>,
+    /// Largest uncompressed size of one layer, in bytes.
+    #[arg(long, env = "PORTCULLIS_MAX_LAYER_SIZE", value_name = "BYTES")]
+    max_layer_size: Option<u64>,
+    /// Largest uncompressed-to-stored ratio of a layer (decompression-bomb guard).
+    #[arg(long, env = "PORTCULLIS_MAX_COMPRESSION_RATIO", value_name = "RATIO")]
+    max_compression_ratio: Option<u64>,
+    /// Largest number of entries in one layer.
+    #[arg(long, env = "PORTCULLIS_MAX_ENTRIES", value_name = "COUNT")]
+    max_entries: Option<u64>,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Limits {
+        let mut limits = Limits::default();
+        if let Some(v) = self.max_file_size {
+            limits.max_file_size = v;
+        }
+        if let Some(v) = self.max_layer_size {
+            limits.max_layer_size = v;
+        }
+        if let Some(v) = self.max_compression_ratio {
+            limits.max_compression_ratio = v;
+        }
+        if let Some(v) = self.max_entries {
+            limits.max_entries = v;
+        }
+        limits
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScopeArg {
+    Squashed,
+    AllLayers,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Table,
+    Json,
+}
+
+impl Format {
+    fn parse(text: &str) -> Result<Format> {
+        Ok(match text {
+            "table" => Format::Table,
+            "json" => Format::Json,
+            other => bail!("unknown output format {other:?}; supported: table, json"),
+        })
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Sbom(args) => sbom(args, cli.quiet),
+        Command::Catalogers => {
+            for (name, files) in portcullis_catalog::cataloger_files() {
+                println!("{name}");
+                for file in files {
+                    println!("  {file}");
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn sbom(args: SbomArgs, quiet: bool) -> Result<()> {
+    let outputs = args
+        .outputs
+        .iter()
+        .map(|spec| match spec.split_once('=') {
+            Some((format, file)) => Ok((Format::parse(format)?, Some(PathBuf::from(file)))),
+            None => Ok((Format::parse(spec)?, None)),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if outputs.iter().filter(|(_, file)| file.is_none()).count() > 1 {
+        bail!("only one output can go to stdout; give the others a file: -o FORMAT=FILE");
+    }
+    let platform =
+        if args.all_platforms { PlatformChoice::All } else { PlatformChoice::One(Platform::parse(&args.platform)?) };
+    let options = SourceOptions {
+        platform,
+        registry: RegistryOptions {
+            insecure_registries: args.registry.insecure_registries.clone(),
+            credentials: match (&args.registry.username, &args.registry.password) {
+                (Some(username), Some(password)) => {
+                    Some(Credentials { username: username.clone(), password: password.clone() })
+                }
+                _ => None,
+            },
+            docker_config: args.registry.docker_config.clone(),
+        },
+        limits: args.limits.limits(),
+    };
+    let analyze_options = AnalyzeOptions {
+        scope: match args.scope {
+            ScopeArg::Squashed => Scope::Squashed,
+            ScopeArg::AllLayers => Scope::AllLayers,
+        },
+        limits: options.limits,
+    };
+    let show_progress = !quiet && std::io::stderr().is_terminal();
+    let sources = {
+        let _spinner = progress::spinner(show_progress, &format!("resolving {}", args.source));
+        source::open(&args.source, &options).with_context(|| format!("cannot open {}", args.source))?
+    };
+    let mut sboms = Vec::with_capacity(sources.len());
+    for image in &sources {
+        let display = progress::LayerProgress::new(show_progress, image.descriptor());
+        let sbom = portcullis_catalog::analyze(image.as_ref(), &analyze_options, &display)
+            .with_context(|| format!("cannot analyse {}", args.source))?;
+        display.finish();
+        sboms.push(sbom);
+    }
+    for (format, file) in outputs {
+        let text = render(format, &sboms);
+        match file {
+            Some(path) => std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?,
+            None => {
+                let mut stdout = std::io::stdout().lock();
+                // A closed pipe (e.g. `| head`) is not an error worth reporting.
+                let _ = stdout.write_all(text.as_bytes());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn render(format: Format, sboms: &[Sbom]) -> String {
+    match (format, sboms) {
+        (Format::Json, [one]) => one.to_json() + "\n",
+        (Format::Json, many) => serde_json::to_string_pretty(many).unwrap_or_default() + "\n",
+        (Format::Table, [one]) => portcullis_sbom::render_table(one),
+        (Format::Table, many) => many
+            .iter()
+            .map(|sbom| {
+                let platform =
+                    sbom.source.image.as_ref().and_then(|i| i.platform.clone()).unwrap_or_else(|| "unknown".into());
+                format!("== platform {platform}\n{}", portcullis_sbom::render_table(sbom))
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}

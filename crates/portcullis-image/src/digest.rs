@@ -149,7 +149,12 @@ mod tests {
         let d = Digest::sha256_of(b"abc");
         assert_eq!(d.to_string(), "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert_eq!(Digest::parse(&d.to_string()).unwrap(), d);
-        for bad in ["sha256:abc", "md5:00", "sha256", "sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"] {
+        for bad in [
+            "sha256:abc",
+            "md5:00",
+            "sha256",
+            "sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD",
+        ] {
             assert!(matches!(Digest::parse(bad), Err(ImageError::InvalidDigest { .. })), "{bad}");
         }
     }

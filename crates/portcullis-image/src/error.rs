@@ -12,7 +12,9 @@ pub enum ImageError {
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot tell what kind of image source {input:?} is; prefix it with one of registry:, oci-dir:, oci-archive:, docker-archive:, dir:")]
+    #[error(
+        "cannot tell what kind of image source {input:?} is; prefix it with one of registry:, oci-dir:, oci-archive:, docker-archive:, dir:"
+    )]
     UnknownSource { input: String },
     #[error("invalid image reference {reference:?}: {reason}")]
     InvalidReference { reference: String, reason: String },
@@ -40,7 +42,9 @@ pub enum ImageError {
     EntryTooLarge { layer: usize, path: String, size: u64, limit: u64 },
     #[error("layer {layer}: more than {limit} bytes once decompressed (limits.max_layer_size)")]
     LayerTooLarge { layer: usize, limit: u64 },
-    #[error("layer {layer}: decompresses to more than {ratio}x its stored size (limits.max_compression_ratio); refusing a likely decompression bomb")]
+    #[error(
+        "layer {layer}: decompresses to more than {ratio}x its stored size (limits.max_compression_ratio); refusing a likely decompression bomb"
+    )]
     DecompressionBomb { layer: usize, ratio: u64 },
     #[error("layer {layer}: more than {limit} entries (limits.max_entries)")]
     TooManyEntries { layer: usize, limit: u64 },

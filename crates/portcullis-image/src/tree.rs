@@ -158,7 +158,12 @@ const MAX_SYMLINK_HOPS: usize = 40;
 
 impl FileTree {
     /// Reads every layer of `source` and squashes them.
-    pub fn build(source: &dyn ImageSource, selector: &ContentSelector, limits: &Limits, progress: &dyn Progress) -> Result<FileTree> {
+    pub fn build(
+        source: &dyn ImageSource,
+        selector: &ContentSelector,
+        limits: &Limits,
+        progress: &dyn Progress,
+    ) -> Result<FileTree> {
         let layer_count = source.descriptor().layers.len();
         let wanted = HashSet::new();
         let mut layers = read_layers(source, (0..layer_count).collect(), selector, &wanted, limits, progress)?;
@@ -241,6 +246,11 @@ impl FileTree {
             resolved.push(component);
             let candidate = join(&resolved);
             let Some((entry, _)) = self.entry(&candidate) else {
+                // Tars need not list parent directories: a path with
+                // descendants is an implicit directory.
+                if !pending.is_empty() && self.has_descendants(&candidate) {
+                    continue;
+                }
                 return Ok(None);
             };
             if let EntryKind::Symlink(target) = &entry.kind {
@@ -256,6 +266,14 @@ impl FileTree {
             }
         }
         Ok(Some(join(&resolved)))
+    }
+
+    fn has_descendants(&self, dir: &str) -> bool {
+        let prefix = format!("{dir}/");
+        self.squashed
+            .range::<str, _>((std::ops::Bound::Included(prefix.as_str()), std::ops::Bound::Unbounded))
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(&prefix))
     }
 
     /// The content of `path` in the squashed view (following symlinks), with
@@ -294,9 +312,11 @@ impl FileTree {
     /// to an earlier entry).
     fn fetch_missing(&mut self, source: &dyn ImageSource, selector: &ContentSelector, limits: &Limits) -> Result<()> {
         let mut wanted: BTreeMap<usize, HashSet<String>> = BTreeMap::new();
-        let candidates: Vec<String> = self.glob(selector).map(str::to_owned).chain(selector.literals.iter().cloned()).collect();
+        let candidates: Vec<String> =
+            self.glob(selector).map(str::to_owned).chain(selector.literals.iter().cloned()).collect();
         for path in candidates {
-            let Some(mut resolved) = self.resolve(&path)? else { continue };
+            // A dangling link or a loop is the image's problem, not a reason to fail.
+            let Ok(Some(mut resolved)) = self.resolve(&path) else { continue };
             // Follow hard links down to the entry that carries the data.
             for _ in 0..MAX_SYMLINK_HOPS {
                 let Some((entry, layer)) = self.entry(&resolved) else { break };
@@ -363,8 +383,11 @@ fn join(components: &[String]) -> String {
 
 fn remove_descendants(map: &mut BTreeMap<Box<str>, usize>, dir: &str) {
     let prefix = if dir == "/" { "/".to_owned() } else { format!("{dir}/") };
-    let doomed: Vec<Box<str>> =
-        map.range::<str, _>((std::ops::Bound::Included(prefix.as_str()), std::ops::Bound::Unbounded)).take_while(|(k, _)| k.starts_with(&prefix)).map(|(k, _)| k.clone()).collect();
+    let doomed: Vec<Box<str>> = map
+        .range::<str, _>((std::ops::Bound::Included(prefix.as_str()), std::ops::Bound::Unbounded))
+        .take_while(|(k, _)| k.starts_with(&prefix))
+        .map(|(k, _)| k.clone())
+        .collect();
     for key in doomed {
         map.remove(&key);
     }
@@ -502,7 +525,9 @@ impl<R: Read> Read for UncompressedLimiter<'_, R> {
         let n = self.inner.read(buf)?;
         self.count += n as u64;
         if self.count > self.limits.max_layer_size {
-            return Err(self.violation.raise(ImageError::LayerTooLarge { layer: self.index, limit: self.limits.max_layer_size }));
+            return Err(self
+                .violation
+                .raise(ImageError::LayerTooLarge { layer: self.index, limit: self.limits.max_layer_size }));
         }
         if self.compressed && self.count > self.limits.ratio_check_after {
             let stored = (self.stored)().max(1);
@@ -566,9 +591,16 @@ fn read_tar_layer(
 ) -> Result<LayerFiles> {
     let violation = Violation::default();
     let stored = Cell::new(0u64);
-    let counted = StoredCounter { inner: SourceErrors { inner: reader, index, violation: &violation }, stored: &stored, index, progress };
+    let counted = StoredCounter {
+        inner: SourceErrors { inner: reader, index, violation: &violation },
+        stored: &stored,
+        index,
+        progress,
+    };
     let mut buffered = BufReader::with_capacity(256 * 1024, counted);
-    let head = buffered.fill_buf().map_err(|e| violation.take().unwrap_or_else(|| ImageError::io(format!("reading layer {index}"), e)))?;
+    let head = buffered
+        .fill_buf()
+        .map_err(|e| violation.take().unwrap_or_else(|| ImageError::io(format!("reading layer {index}"), e)))?;
     let compression = detect_compression(head);
     let result = {
         let stored_now = || stored.get();
@@ -611,7 +643,8 @@ fn index_tar<R: Read>(
     limits: &Limits,
     violation: &Violation,
 ) -> Result<LayerFiles> {
-    let fail = |e: io::Error| violation.take().unwrap_or_else(|| ImageError::BadTar { layer: index, reason: e.to_string() });
+    let fail =
+        |e: io::Error| violation.take().unwrap_or_else(|| ImageError::BadTar { layer: index, reason: e.to_string() });
     let mut archive = tar::Archive::new(reader);
     let mut layer = LayerFiles { index, ..LayerFiles::default() };
     for entry in archive.entries().map_err(fail)? {
@@ -625,7 +658,9 @@ fn index_tar<R: Read>(
             return Err(ImageError::PathTooLong { layer: index, limit: limits.max_path_length, prefix });
         }
         let raw = String::from_utf8_lossy(&raw_path).into_owned();
-        let Some(path) = normalize_entry_path(&raw).ok_or_else(|| ImageError::PathTraversal { layer: index, path: raw.clone() })? else {
+        let Some(path) =
+            normalize_entry_path(&raw).ok_or_else(|| ImageError::PathTraversal { layer: index, path: raw.clone() })?
+        else {
             continue; // the archive root itself
         };
         let header = entry.header();
@@ -648,11 +683,13 @@ fn index_tar<R: Read>(
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => EntryKind::File,
             tar::EntryType::Directory => EntryKind::Dir,
             tar::EntryType::Symlink => {
-                let target = entry.link_name_bytes().map(|t| String::from_utf8_lossy(&t).into_owned()).unwrap_or_default();
+                let target =
+                    entry.link_name_bytes().map(|t| String::from_utf8_lossy(&t).into_owned()).unwrap_or_default();
                 EntryKind::Symlink(target.into())
             }
             tar::EntryType::Link => {
-                let target = entry.link_name_bytes().map(|t| String::from_utf8_lossy(&t).into_owned()).unwrap_or_default();
+                let target =
+                    entry.link_name_bytes().map(|t| String::from_utf8_lossy(&t).into_owned()).unwrap_or_default();
                 match normalize_entry_path(&target) {
                     Some(Some(target)) => EntryKind::Hardlink(target.into()),
                     _ => return Err(ImageError::LinkEscape { layer: index, path, target }),
@@ -719,7 +756,12 @@ fn child_of(parent: &str, name: &str) -> String {
 }
 
 /// Indexes an unpacked root filesystem as one layer, without following symlinks.
-fn read_directory(root: &Path, selector: &ContentSelector, wanted: &HashSet<String>, limits: &Limits) -> Result<LayerFiles> {
+fn read_directory(
+    root: &Path,
+    selector: &ContentSelector,
+    wanted: &HashSet<String>,
+    limits: &Limits,
+) -> Result<LayerFiles> {
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
 
     let mut layer = LayerFiles::default();
@@ -752,7 +794,8 @@ fn read_directory(root: &Path, selector: &ContentSelector, wanted: &HashSet<Stri
                 stack.push((item.path(), image_path.clone()));
                 EntryKind::Dir
             } else if file_type.is_symlink() {
-                let target = std::fs::read_link(item.path()).map(|t| t.to_string_lossy().into_owned()).unwrap_or_default();
+                let target =
+                    std::fs::read_link(item.path()).map(|t| t.to_string_lossy().into_owned()).unwrap_or_default();
                 EntryKind::Symlink(target.into())
             } else if file_type.is_file() {
                 EntryKind::File
@@ -780,7 +823,14 @@ fn read_directory(root: &Path, selector: &ContentSelector, wanted: &HashSet<Stri
             layer.uncompressed_size += size;
             layer.entries.insert(
                 image_path.into(),
-                Entry { kind, mode: meta.mode() & 0o7777, uid: meta.uid().into(), gid: meta.gid().into(), size, mtime: meta.mtime().max(0) as u64 },
+                Entry {
+                    kind,
+                    mode: meta.mode() & 0o7777,
+                    uid: meta.uid().into(),
+                    gid: meta.gid().into(),
+                    size,
+                    mtime: meta.mtime().max(0) as u64,
+                },
             );
         }
     }
@@ -802,16 +852,24 @@ mod tests {
     }
 
     fn file(layer: &mut LayerFiles, path: &str, content: &str) {
-        layer.entries.insert(path.into(), Entry { kind: EntryKind::File, mode: 0o644, uid: 0, gid: 0, size: content.len() as u64, mtime: 0 });
+        layer.entries.insert(
+            path.into(),
+            Entry { kind: EntryKind::File, mode: 0o644, uid: 0, gid: 0, size: content.len() as u64, mtime: 0 },
+        );
         layer.contents.insert(path.into(), content.as_bytes().into());
     }
 
     fn link(layer: &mut LayerFiles, path: &str, target: &str) {
-        layer.entries.insert(path.into(), Entry { kind: EntryKind::Symlink(target.into()), mode: 0o777, uid: 0, gid: 0, size: 0, mtime: 0 });
+        layer.entries.insert(
+            path.into(),
+            Entry { kind: EntryKind::Symlink(target.into()), mode: 0o777, uid: 0, gid: 0, size: 0, mtime: 0 },
+        );
     }
 
     fn dir(layer: &mut LayerFiles, path: &str) {
-        layer.entries.insert(path.into(), Entry { kind: EntryKind::Dir, mode: 0o755, uid: 0, gid: 0, size: 0, mtime: 0 });
+        layer
+            .entries
+            .insert(path.into(), Entry { kind: EntryKind::Dir, mode: 0o755, uid: 0, gid: 0, size: 0, mtime: 0 });
     }
 
     #[test]

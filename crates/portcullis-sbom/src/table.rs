@@ -9,7 +9,11 @@ use crate::Sbom;
 pub fn render_table(sbom: &Sbom) -> String {
     let mut rows: Vec<_> = sbom.packages.iter().collect();
     rows.sort_by(|a, b| {
-        (a.name.as_str(), a.version.as_str(), a.package_type).cmp(&(b.name.as_str(), b.version.as_str(), b.package_type))
+        (a.name.as_str(), a.version.as_str(), a.package_type).cmp(&(
+            b.name.as_str(),
+            b.version.as_str(),
+            b.package_type,
+        ))
     });
     let mut table = Table::new();
     table.load_style(NOTHING);

@@ -82,10 +82,9 @@ impl TarIndex {
 
     /// Opens member `name` as a reader over its bytes.
     pub fn open_member(&self, name: &str) -> Result<(Box<dyn Read + Send>, u64)> {
-        let (offset, size) = self.locate(name).ok_or_else(|| ImageError::malformed(
-            format!("archive {}", self.path.display()),
-            format!("member {name:?} is missing"),
-        ))?;
+        let (offset, size) = self.locate(name).ok_or_else(|| {
+            ImageError::malformed(format!("archive {}", self.path.display()), format!("member {name:?} is missing"))
+        })?;
         let context = || format!("reading {name} from {}", self.path.display());
         let mut file = File::open(&self.path).map_err(|e| ImageError::io(context(), e))?;
         file.seek(SeekFrom::Start(offset)).map_err(|e| ImageError::io(context(), e))?;

@@ -45,7 +45,11 @@ pub fn open(path: &Path, options: &SourceOptions) -> Result<DockerArchiveImage> 
             let all: Vec<String> = manifest.iter().flat_map(tags).collect();
             return Err(ImageError::malformed(
                 &what,
-                format!("holds {} images; pick one with docker-archive:PATH:REPO:TAG ({})", manifest.len(), all.join(", ")),
+                format!(
+                    "holds {} images; pick one with docker-archive:PATH:REPO:TAG ({})",
+                    manifest.len(),
+                    all.join(", ")
+                ),
             ));
         }
         (Some(wanted), _) => manifest
@@ -127,7 +131,8 @@ impl ImageSource for DockerArchiveImage {
     }
 
     fn open_layer(&self, index: usize) -> Result<LayerStream> {
-        let member = self.members.get(index).ok_or_else(|| ImageError::malformed("image", format!("no layer {index}")))?;
+        let member =
+            self.members.get(index).ok_or_else(|| ImageError::malformed("image", format!("no layer {index}")))?;
         let layer = &self.descriptor.layers[index.min(self.descriptor.layers.len() - 1)];
         let (mut reader, _) = self.archive.open_member(member)?;
         // Uncompressed members are checked against the diff id; compressed ones
@@ -145,7 +150,9 @@ impl ImageSource for DockerArchiveImage {
         let expected = if compressed { layer.digest.as_deref() } else { layer.diff_id.as_deref() };
         let stream: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(head[..filled].to_vec()).chain(reader));
         Ok(LayerStream::Tar(match expected {
-            Some(digest) => Box::new(VerifyingReader::new(stream, Digest::parse(digest)?, format!("layer {index} ({member})"))),
+            Some(digest) => {
+                Box::new(VerifyingReader::new(stream, Digest::parse(digest)?, format!("layer {index} ({member})")))
+            }
             None => stream,
         }))
     }

@@ -70,11 +70,9 @@ impl Platform {
             [os, arch] if !os.is_empty() && !arch.is_empty() => {
                 Ok(Platform { os: os.to_string(), architecture: arch.to_string(), variant: None })
             }
-            [os, arch, variant] if !os.is_empty() && !arch.is_empty() && !variant.is_empty() => Ok(Platform {
-                os: os.to_string(),
-                architecture: arch.to_string(),
-                variant: Some(variant.to_string()),
-            }),
+            [os, arch, variant] if !os.is_empty() && !arch.is_empty() && !variant.is_empty() => {
+                Ok(Platform { os: os.to_string(), architecture: arch.to_string(), variant: Some(variant.to_string()) })
+            }
             _ => Err(invalid()),
         }
     }
@@ -177,10 +175,9 @@ pub fn open(input: &str, options: &SourceOptions) -> Result<Vec<Box<dyn ImageSou
     let (scheme, rest) = split_scheme(input)?;
     let rest = rest.to_owned();
     Ok(match scheme {
-        Scheme::Registry => registry::open(&rest, options)?
-            .into_iter()
-            .map(|image| Box::new(image) as Box<dyn ImageSource>)
-            .collect(),
+        Scheme::Registry => {
+            registry::open(&rest, options)?.into_iter().map(|image| Box::new(image) as Box<dyn ImageSource>).collect()
+        }
         Scheme::OciDir => oci_layout::open(Path::new(&rest), options)?
             .into_iter()
             .map(|image| Box::new(image) as Box<dyn ImageSource>)

@@ -84,7 +84,11 @@ pub enum ManifestDocument {
 /// Parses a manifest or index, telling them apart by the declared media type
 /// (registry `Content-Type`, descriptor `mediaType`), then by the document's own
 /// `mediaType`, then by shape.
-pub fn parse_manifest_document(bytes: &[u8], declared_media_type: Option<&str>, what: &str) -> Result<ManifestDocument> {
+pub fn parse_manifest_document(
+    bytes: &[u8],
+    declared_media_type: Option<&str>,
+    what: &str,
+) -> Result<ManifestDocument> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Probe {
@@ -104,10 +108,8 @@ pub fn parse_manifest_document(bytes: &[u8], declared_media_type: Option<&str>, 
             media_type: "Docker schema 1 manifest (deprecated; re-push the image with a current client)".to_owned(),
         });
     }
-    let media_type = declared_media_type
-        .filter(|m| ACCEPTED_MANIFEST_TYPES.contains(m))
-        .map(str::to_owned)
-        .or(probe.media_type);
+    let media_type =
+        declared_media_type.filter(|m| ACCEPTED_MANIFEST_TYPES.contains(m)).map(str::to_owned).or(probe.media_type);
     let is_index = match media_type.as_deref() {
         Some(OCI_INDEX | DOCKER_MANIFEST_LIST) => true,
         Some(OCI_MANIFEST | DOCKER_MANIFEST) => false,
@@ -154,8 +156,10 @@ pub fn select_platforms<'a>(index: &'a Index, choice: &PlatformChoice) -> Result
             PlatformChoice::One(p) => p.to_string(),
             PlatformChoice::All => "any".to_owned(),
         };
-        let available: Vec<String> =
-            images.iter().map(|d| d.platform.as_ref().map(|p| p.display()).unwrap_or_else(|| "unspecified".into())).collect();
+        let available: Vec<String> = images
+            .iter()
+            .map(|d| d.platform.as_ref().map(|p| p.display()).unwrap_or_else(|| "unspecified".into()))
+            .collect();
         return Err(ImageError::PlatformNotFound {
             wanted,
             available: if available.is_empty() { "no image entries".into() } else { available.join(", ") },

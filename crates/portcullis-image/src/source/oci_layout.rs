@@ -125,14 +125,17 @@ pub(crate) fn open_store(
     let index_bytes = store.read("index.json", limit)?;
     let index = match oci::parse_manifest_document(&index_bytes, Some(oci::OCI_INDEX), "index.json")? {
         ManifestDocument::Index(index) => index,
-        ManifestDocument::Manifest(_) => return Err(ImageError::malformed("index.json", "is a manifest, not an index")),
+        ManifestDocument::Manifest(_) => {
+            return Err(ImageError::malformed("index.json", "is a manifest, not an index"));
+        }
     };
     let candidates: Vec<&Descriptor> = match tag {
         Some(tag) => index.manifests.iter().filter(|d| d.annotations.get(REF_NAME).is_some_and(|r| r == tag)).collect(),
         None => index.manifests.iter().collect(),
     };
     let refs_in_layout = || {
-        let names: Vec<&str> = index.manifests.iter().filter_map(|d| d.annotations.get(REF_NAME)).map(String::as_str).collect();
+        let names: Vec<&str> =
+            index.manifests.iter().filter_map(|d| d.annotations.get(REF_NAME)).map(String::as_str).collect();
         if names.is_empty() { "none".to_owned() } else { names.join(", ") }
     };
     let entry = match candidates.as_slice() {
@@ -158,7 +161,11 @@ pub(crate) fn open_store(
         _ => {
             return Err(ImageError::malformed(
                 format!("OCI layout {}", store.describe()),
-                format!("holds several images; pick one with {}:PATH:TAG (tags: {})", scheme.as_str(), refs_in_layout()),
+                format!(
+                    "holds several images; pick one with {}:PATH:TAG (tags: {})",
+                    scheme.as_str(),
+                    refs_in_layout()
+                ),
             ));
         }
     };
@@ -169,7 +176,9 @@ pub(crate) fn open_store(
             let chosen = oci::select_platforms(&nested, &options.platform)?;
             chosen
                 .into_iter()
-                .map(|d| load_manifest(&store, d, Some(entry.digest.clone()), scheme, input, reference.clone(), options))
+                .map(|d| {
+                    load_manifest(&store, d, Some(entry.digest.clone()), scheme, input, reference.clone(), options)
+                })
                 .collect()
         }
         ManifestDocument::Manifest(_) => {

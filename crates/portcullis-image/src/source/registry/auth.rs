@@ -8,10 +8,18 @@ use serde::Deserialize;
 /// One challenge from a `WWW-Authenticate` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Challenge {
-    Basic { realm: Option<String> },
-    Bearer { realm: String, service: Option<String>, scope: Option<String> },
+    Basic {
+        realm: Option<String>,
+    },
+    Bearer {
+        realm: String,
+        service: Option<String>,
+        scope: Option<String>,
+    },
     /// A scheme we do not speak (kept for the error message).
-    Other { scheme: String },
+    Other {
+        scheme: String,
+    },
 }
 
 /// Parses every challenge in a header value, e.g.
@@ -163,7 +171,10 @@ mod tests {
 
     #[test]
     fn basic_and_odd_spacing() {
-        assert_eq!(parse_challenges(r#"Basic realm="lab-registry""#), vec![Challenge::Basic { realm: Some("lab-registry".into()) }]);
+        assert_eq!(
+            parse_challenges(r#"Basic realm="lab-registry""#),
+            vec![Challenge::Basic { realm: Some("lab-registry".into()) }]
+        );
         assert_eq!(parse_challenges("basic"), vec![Challenge::Basic { realm: None }]);
         assert_eq!(
             parse_challenges(r#"  BEARER   realm = "http://127.0.0.1:1/token" ,  scope="a:b:pull,push", service=svc"#),
@@ -186,9 +197,15 @@ mod tests {
                 Challenge::Bearer { realm: "https://x/token".into(), service: None, scope: None },
             ]
         );
-        assert_eq!(parse_challenges(r#"Bearer service="x""#), vec![Challenge::Other { scheme: "Bearer without realm".into() }]);
+        assert_eq!(
+            parse_challenges(r#"Bearer service="x""#),
+            vec![Challenge::Other { scheme: "Bearer without realm".into() }]
+        );
         assert_eq!(parse_challenges(""), vec![]);
-        assert_eq!(parse_challenges(r#"Basic realm="unterminated"#), vec![Challenge::Basic { realm: Some("unterminated".into()) }]);
+        assert_eq!(
+            parse_challenges(r#"Basic realm="unterminated"#),
+            vec![Challenge::Basic { realm: Some("unterminated".into()) }]
+        );
     }
 
     #[test]

@@ -31,7 +31,8 @@ pub struct Reference {
 
 impl Reference {
     pub fn parse(text: &str) -> Result<Reference> {
-        let invalid = |reason: &str| ImageError::InvalidReference { reference: text.to_owned(), reason: reason.to_owned() };
+        let invalid =
+            |reason: &str| ImageError::InvalidReference { reference: text.to_owned(), reason: reason.to_owned() };
         if text.is_empty() {
             return Err(invalid("empty reference"));
         }
@@ -225,13 +226,14 @@ fn valid_component(component: &str) -> bool {
 fn validate_tag(tag: &str) -> Result<(), String> {
     let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
     let mut chars = tag.chars();
-    let valid = tag.len() <= MAX_TAG_LENGTH
-        && chars.next().is_some_and(word)
-        && chars.all(|c| word(c) || c == '.' || c == '-');
+    let valid =
+        tag.len() <= MAX_TAG_LENGTH && chars.next().is_some_and(word) && chars.all(|c| word(c) || c == '.' || c == '-');
     if valid {
         Ok(())
     } else {
-        Err(format!("invalid tag {tag:?}: up to {MAX_TAG_LENGTH} letters, digits, '_', '.' or '-', not starting with '.' or '-'"))
+        Err(format!(
+            "invalid tag {tag:?}: up to {MAX_TAG_LENGTH} letters, digits, '_', '.' or '-', not starting with '.' or '-'"
+        ))
     }
 }
 
@@ -268,7 +270,10 @@ mod tests {
     #[test]
     fn registries_ports_and_localhost() {
         let r = parse("127.0.0.1:5000/lab/deb-base:v2s2");
-        assert_eq!((r.registry.as_str(), r.repository.as_str(), r.tag.as_deref()), ("127.0.0.1:5000", "lab/deb-base", Some("v2s2")));
+        assert_eq!(
+            (r.registry.as_str(), r.repository.as_str(), r.tag.as_deref()),
+            ("127.0.0.1:5000", "lab/deb-base", Some("v2s2"))
+        );
         assert_eq!(r.api_host(), "127.0.0.1:5000");
         let r = parse("localhost:5000/app");
         assert_eq!((r.registry.as_str(), r.tag.as_deref()), ("localhost:5000", Some("latest")));

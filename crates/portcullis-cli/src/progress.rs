@@ -1,0 +1,82 @@
+//! Terminal progress for pulls and layer reads; silent when stderr is not a
+//! terminal or `--quiet` is given.
+
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use portcullis_image::ImageDescriptor;
+use portcullis_image::tree::Progress;
+
+/// A spinner shown while `message` is in progress; cleared on drop.
+pub struct Spinner(Option<ProgressBar>);
+
+pub fn spinner(enabled: bool, message: &str) -> Spinner {
+    if !enabled {
+        return Spinner(None);
+    }
+    let bar = ProgressBar::new_spinner().with_message(message.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(100));
+    Spinner(Some(bar))
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// One bar per layer, counting stored bytes read.
+pub struct LayerProgress {
+    bars: Vec<ProgressBar>,
+    _multi: Option<MultiProgress>,
+}
+
+impl LayerProgress {
+    pub fn new(enabled: bool, descriptor: &ImageDescriptor) -> LayerProgress {
+        if !enabled {
+            return LayerProgress { bars: Vec::new(), _multi: None };
+        }
+        let multi = MultiProgress::new();
+        let style = ProgressStyle::with_template("{prefix:>10} {bar:30} {bytes:>10}/{total_bytes:<10} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let bars = descriptor
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(index, layer)| {
+                let bar = multi.add(ProgressBar::new(layer.size.unwrap_or(0)));
+                bar.set_style(style.clone());
+                bar.set_prefix(format!("layer {index}"));
+                let digest = layer.digest.as_deref().or(layer.diff_id.as_deref()).unwrap_or("");
+                bar.set_message(digest.get(..19).unwrap_or(digest).to_owned());
+                bar
+            })
+            .collect();
+        LayerProgress { bars, _multi: Some(multi) }
+    }
+
+    pub fn finish(&self) {
+        for bar in &self.bars {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for LayerProgress {
+    fn layer_bytes(&self, index: usize, bytes: u64) {
+        if let Some(bar) = self.bars.get(index) {
+            if bar.length() == Some(0) {
+                bar.set_length(u64::MAX.min(bar.position() + bytes));
+            }
+            bar.inc(bytes);
+        }
+    }
+
+    fn layer_finished(&self, index: usize) {
+        if let Some(bar) = self.bars.get(index) {
+            bar.set_message("done");
+        }
+    }
+}

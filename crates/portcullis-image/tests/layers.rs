@@ -1,0 +1,339 @@
+//! Layer reading on real tar streams: compression kinds, whiteouts, links, and
+//! every rejected input with its error.
+
+use std::io::Write;
+use std::path::Path;
+
+use portcullis_image::source::{self, SourceOptions};
+use portcullis_image::tree::{ContentSelector, EntryKind, FileTree, NoProgress};
+use portcullis_image::{ImageError, Limits};
+use sha2::{Digest as _, Sha256};
+
+/// One tar member, written with a hand-made ustar header so that hostile
+/// names (which the `tar` crate refuses to write) can be produced.
+enum Member<'a> {
+    File(&'a str, &'a [u8]),
+    Dir(&'a str),
+    Symlink(&'a str, &'a str),
+    Hardlink(&'a str, &'a str),
+    /// A file header that declares `size` bytes but carries none.
+    Declared(&'a str, u64),
+}
+
+fn header(name: &str, size: u64, kind: u8, link: &str, mode: u32) -> [u8; 512] {
+    let mut h = [0u8; 512];
+    h[..name.len()].copy_from_slice(name.as_bytes());
+    let octal = |field: &mut [u8], value: u64| {
+        let text = format!("{:0width$o}\0", value, width = field.len() - 1);
+        field.copy_from_slice(text.as_bytes());
+    };
+    octal(&mut h[100..108], mode as u64);
+    octal(&mut h[108..116], 0);
+    octal(&mut h[116..124], 0);
+    if size >= 8u64.pow(11) {
+        // GNU base-256 size encoding for huge declared sizes.
+        h[124] = 0x80;
+        h[128..136].copy_from_slice(&size.to_be_bytes());
+    } else {
+        octal(&mut h[124..136], size);
+    }
+    octal(&mut h[136..148], 0);
+    h[156] = kind;
+    h[157..157 + link.len()].copy_from_slice(link.as_bytes());
+    h[257..263].copy_from_slice(b"ustar\0");
+    h[263..265].copy_from_slice(b"00");
+    h[148..156].copy_from_slice(b"        ");
+    let sum: u32 = h.iter().map(|&b| b as u32).sum();
+    h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    h
+}
+
+fn tar(members: &[Member]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for member in members {
+        match member {
+            Member::File(name, data) => {
+                out.extend_from_slice(&header(name, data.len() as u64, b'0', "", 0o644));
+                out.extend_from_slice(data);
+                out.resize(out.len().div_ceil(512) * 512, 0);
+            }
+            Member::Dir(name) => out.extend_from_slice(&header(name, 0, b'5', "", 0o755)),
+            Member::Symlink(name, target) => out.extend_from_slice(&header(name, 0, b'2', target, 0o777)),
+            Member::Hardlink(name, target) => out.extend_from_slice(&header(name, 0, b'1', target, 0o644)),
+            Member::Declared(name, size) => out.extend_from_slice(&header(name, *size, b'0', "", 0o644)),
+        }
+    }
+    out.extend_from_slice(&[0u8; 1024]);
+    out
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(data).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn sha256(data: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(data)))
+}
+
+/// Writes an OCI layout holding one image made of the given (already
+/// compressed or not) layer blobs; `diff_ids` are the uncompressed tars.
+fn write_layout(dir: &Path, layers: &[(Vec<u8>, Vec<u8>)]) {
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let put = |data: &[u8]| {
+        let digest = sha256(data);
+        std::fs::write(blobs.join(digest.trim_start_matches("sha256:")), data).unwrap();
+        digest
+    };
+    let mut layer_descriptors = Vec::new();
+    let mut diff_ids = Vec::new();
+    for (blob, uncompressed) in layers {
+        let media_type = match blob.get(..2) {
+            Some([0x1f, 0x8b]) => "application/vnd.oci.image.layer.v1.tar+gzip",
+            Some([0x28, 0xb5]) => "application/vnd.oci.image.layer.v1.tar+zstd",
+            _ => "application/vnd.oci.image.layer.v1.tar",
+        };
+        layer_descriptors.push(serde_json::json!({"mediaType": media_type, "digest": put(blob), "size": blob.len()}));
+        diff_ids.push(sha256(uncompressed));
+    }
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": "amd64", "os": "linux",
+        "config": {"User": "app", "Env": ["PATH=/bin"], "ExposedPorts": {"8080/tcp": {}}},
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        "history": layers.iter().map(|_| serde_json::json!({"created_by": "test"})).collect::<Vec<_>>(),
+    }))
+    .unwrap();
+    let config_digest = put(&config);
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+        "layers": layer_descriptors,
+    }))
+    .unwrap();
+    let manifest_digest = put(&manifest);
+    std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    std::fs::write(
+        dir.join("index.json"),
+        serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest_digest,
+                           "size": manifest.len(), "annotations": {"org.opencontainers.image.ref.name": "latest"}}],
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+}
+
+fn build(layers: &[(Vec<u8>, Vec<u8>)], limits: Limits, patterns: &[&str]) -> Result<FileTree, ImageError> {
+    let dir = tempfile::tempdir().unwrap();
+    write_layout(dir.path(), layers);
+    let options = SourceOptions { limits, ..SourceOptions::default() };
+    let mut sources = source::open(&format!("oci-dir:{}", dir.path().display()), &options)?;
+    assert_eq!(sources.len(), 1);
+    let image = sources.remove(0);
+    FileTree::build(image.as_ref(), &ContentSelector::new(patterns).unwrap(), &limits, &NoProgress)
+}
+
+fn plain(members: &[Member]) -> (Vec<u8>, Vec<u8>) {
+    let t = tar(members);
+    (t.clone(), t)
+}
+
+fn gz(members: &[Member]) -> (Vec<u8>, Vec<u8>) {
+    let t = tar(members);
+    (gzip(&t), t)
+}
+
+fn zst(members: &[Member]) -> (Vec<u8>, Vec<u8>) {
+    let t = tar(members);
+    (zstd::encode_all(&t[..], 3).unwrap(), t)
+}
+
+fn text(tree: &FileTree, path: &str) -> Option<String> {
+    tree.read(path).unwrap().map(|c| String::from_utf8_lossy(&c.data).into_owned())
+}
+
+#[test]
+fn reads_gzip_zstd_and_plain_layers_with_whiteouts() {
+    let base = gz(&[
+        Member::Dir("etc/"),
+        Member::File("etc/os-release", b"ID=debian\n"),
+        Member::Dir("app/"),
+        Member::File("app/secret.pem", b"old key"),
+        Member::Dir("app/static/"),
+        Member::File("app/static/old.js", b"old"),
+    ]);
+    let middle =
+        zst(&[Member::Dir("app/"), Member::File("app/.wh.secret.pem", b""), Member::File("app/main.py", b"print()")]);
+    let top = plain(&[
+        Member::Dir("app/static/"),
+        Member::File("app/static/.wh..wh..opq", b""),
+        Member::File("app/static/new.js", b"new"),
+        Member::Symlink("app/current", "main.py"),
+        Member::Hardlink("app/main-copy.py", "app/main.py"),
+    ]);
+    let tree = build(&[base, middle, top], Limits::default(), &["/app/**", "/etc/os-release"]).unwrap();
+    assert_eq!(text(&tree, "/etc/os-release").as_deref(), Some("ID=debian\n"));
+    assert_eq!(text(&tree, "/app/secret.pem"), None, "whited out in layer 1");
+    assert_eq!(text(&tree, "/app/static/old.js"), None, "hidden by the opaque dir in layer 2");
+    assert_eq!(text(&tree, "/app/static/new.js").as_deref(), Some("new"));
+    assert_eq!(text(&tree, "/app/current").as_deref(), Some("print()"));
+    assert_eq!(tree.entry("/app/main.py").map(|(_, layer)| layer), Some(1));
+    assert_eq!(
+        tree.entry("/app/main-copy.py").map(|(e, _)| e.kind.clone()),
+        Some(EntryKind::Hardlink("/app/main.py".into()))
+    );
+    // The hard link's own layer does not hold the data; it is found in layer 1.
+    assert_eq!(text(&tree, "/app/main-copy.py").as_deref(), Some("print()"));
+    // All-layers view keeps what was deleted.
+    let copies = tree.layer_copies("/app/secret.pem");
+    assert_eq!(copies.len(), 1);
+    assert_eq!(copies[0].1.as_deref(), Some(&b"old key"[..]));
+    assert_eq!(tree.layers()[1].whiteouts().collect::<Vec<_>>(), vec!["/app/secret.pem"]);
+    assert_eq!(tree.layers()[2].opaque_dirs().collect::<Vec<_>>(), vec!["/app/static"]);
+}
+
+#[test]
+fn symlinked_file_outside_the_selection_is_fetched_in_a_second_pass() {
+    let layer = gz(&[
+        // No entry for /usr itself: tars need not list parent directories.
+        Member::Dir("usr/lib/"),
+        Member::File("usr/lib/os-release", b"ID=alpine\n"),
+        Member::Dir("etc/"),
+        Member::Symlink("etc/os-release", "../usr/lib/os-release"),
+    ]);
+    let tree = build(&[layer], Limits::default(), &["/etc/os-release"]).unwrap();
+    assert_eq!(text(&tree, "/etc/os-release").as_deref(), Some("ID=alpine\n"));
+}
+
+#[test]
+fn symlinks_cannot_leave_the_image() {
+    let layer = gz(&[Member::Dir("etc/"), Member::Symlink("etc/passwd", "../../../../../../etc/passwd")]);
+    let tree = build(&[layer], Limits::default(), &["/etc/passwd"]).unwrap();
+    // Resolved inside the image (it points at itself, a loop), never at the host's file.
+    assert!(matches!(tree.read("/etc/passwd"), Err(ImageError::SymlinkLoop { .. })));
+}
+
+fn expect_error(layers: &[(Vec<u8>, Vec<u8>)], limits: Limits) -> ImageError {
+    match build(layers, limits, &["/**"]) {
+        Ok(_) => panic!("hostile layer was accepted"),
+        Err(error) => error,
+    }
+}
+
+#[test]
+fn rejects_parent_directory_traversal() {
+    let error = expect_error(&[gz(&[Member::File("../../etc/cron.d/evil", b"x")])], Limits::default());
+    assert!(
+        matches!(&error, ImageError::PathTraversal { layer: 0, path } if path == "../../etc/cron.d/evil"),
+        "{error}"
+    );
+    assert!(error.to_string().contains("escapes the image root"));
+}
+
+#[test]
+fn rejects_absolute_member_names() {
+    let error = expect_error(&[plain(&[Member::File("/etc/evil", b"x")])], Limits::default());
+    assert!(matches!(error, ImageError::PathTraversal { .. }), "{error}");
+}
+
+#[test]
+fn rejects_hard_links_that_escape() {
+    let error = expect_error(&[gz(&[Member::Hardlink("etc/shadow-copy", "../../../etc/shadow")])], Limits::default());
+    assert!(matches!(&error, ImageError::LinkEscape { target, .. } if target == "../../../etc/shadow"), "{error}");
+}
+
+#[test]
+fn rejects_absurd_declared_sizes() {
+    let error = expect_error(&[plain(&[Member::Declared("big", 1 << 50)])], Limits::default());
+    assert!(matches!(error, ImageError::EntryTooLarge { size, .. } if size == 1 << 50), "{error}");
+    assert!(error.to_string().contains("limits.max_file_size"));
+}
+
+#[test]
+fn rejects_decompression_bombs() {
+    let zeros = vec![0u8; 8 << 20];
+    let layer = gz(&[Member::File("zeros", &zeros)]);
+    let limits = Limits { ratio_check_after: 1 << 20, max_compression_ratio: 50, ..Limits::default() };
+    let error = expect_error(&[layer.clone()], limits);
+    assert!(matches!(error, ImageError::DecompressionBomb { layer: 0, ratio: 50 }), "{error}");
+    // The same layer passes under the default limits: small layers are not ratio-checked.
+    assert!(build(&[layer], Limits::default(), &[]).is_ok());
+}
+
+#[test]
+fn rejects_oversized_layers_and_entry_counts() {
+    let layer = gz(&[Member::File("a", &[1u8; 4096]), Member::File("b", &[2u8; 4096])]);
+    let error = expect_error(&[layer.clone()], Limits { max_layer_size: 4096, ..Limits::default() });
+    assert!(matches!(error, ImageError::LayerTooLarge { limit: 4096, .. }), "{error}");
+    let error = expect_error(&[layer], Limits { max_entries: 1, ..Limits::default() });
+    assert!(matches!(error, ImageError::TooManyEntries { limit: 1, .. }), "{error}");
+}
+
+#[test]
+fn rejects_overlong_paths() {
+    let long = format!("{}/f", "d".repeat(90));
+    let error = expect_error(&[gz(&[Member::File(&long, b"x")])], Limits { max_path_length: 64, ..Limits::default() });
+    assert!(matches!(error, ImageError::PathTooLong { limit: 64, .. }), "{error}");
+}
+
+#[test]
+fn rejects_a_layer_that_is_not_a_tar() {
+    let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let error = expect_error(&[(gzip(&garbage), garbage)], Limits::default());
+    assert!(matches!(error, ImageError::BadTar { layer: 0, .. }), "{error}");
+}
+
+#[test]
+fn rejects_a_truncated_compressed_layer() {
+    let (blob, uncompressed) = gz(&[Member::File("a", &[7u8; 100_000])]);
+    let truncated = blob[..blob.len() / 2].to_vec();
+    let error = expect_error(&[(truncated, uncompressed)], Limits::default());
+    assert!(matches!(error, ImageError::BadTar { .. } | ImageError::Io { .. }), "{error}");
+}
+
+#[test]
+fn rejects_a_layer_that_does_not_match_its_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let layer = gz(&[Member::File("a", b"genuine")]);
+    let digest = sha256(&layer.0);
+    write_layout(dir.path(), &[layer]);
+    let blob = dir.path().join("blobs/sha256").join(digest.trim_start_matches("sha256:"));
+    std::fs::write(&blob, gzip(&tar(&[Member::File("a", b"tampered")]))).unwrap();
+    let sources = source::open(&format!("oci-dir:{}", dir.path().display()), &SourceOptions::default()).unwrap();
+    let error =
+        FileTree::build(sources[0].as_ref(), &ContentSelector::none(), &Limits::default(), &NoProgress).unwrap_err();
+    assert!(matches!(&error, ImageError::DigestMismatch { expected, .. } if *expected == digest), "{error}");
+}
+
+#[test]
+fn reads_image_metadata_from_the_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    write_layout(dir.path(), &[gz(&[Member::File("a", b"x")])]);
+    let sources = source::open(dir.path().to_str().unwrap(), &SourceOptions::default()).unwrap();
+    let descriptor = sources[0].descriptor();
+    assert_eq!(descriptor.scheme, source::Scheme::OciDir, "a directory with oci-layout is detected as a layout");
+    let image = descriptor.image.as_ref().unwrap();
+    assert_eq!(image.config.user.as_deref(), Some("app"));
+    assert_eq!(image.config.exposed_ports, vec!["8080/tcp"]);
+    assert_eq!(image.references, vec!["latest"]);
+    assert_eq!(descriptor.layers.len(), 1);
+    // A tag that is not in the layout is an error that lists what is there.
+    let error = source::open(&format!("oci-dir:{}:v2", dir.path().display()), &SourceOptions::default()).err().unwrap();
+    assert!(error.to_string().contains("no image tagged \"v2\"") && error.to_string().contains("latest"), "{error}");
+}
+
+#[test]
+fn missing_and_unknown_sources_are_clear_errors() {
+    let error = source::open("oci-dir:/nonexistent/layout", &SourceOptions::default()).err().unwrap();
+    assert!(matches!(error, ImageError::NotFound { .. }), "{error}");
+    let error = source::open("./no/such/thing", &SourceOptions::default()).err().unwrap();
+    assert!(matches!(error, ImageError::UnknownSource { .. }), "{error}");
+    let dir = tempfile::tempdir().unwrap();
+    let bogus = dir.path().join("x.tar");
+    std::fs::write(&bogus, tar(&[Member::File("hello.txt", b"hi")])).unwrap();
+    let error = source::open(bogus.to_str().unwrap(), &SourceOptions::default()).err().unwrap();
+    assert!(error.to_string().contains("neither an OCI archive"), "{error}");
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs the system packages the
+# tests need, builds the lab images (real Debian/PyPI/npm images, cached in
+# target/lab), then runs every test of the workspace.
+#
+# Env knobs:
+#   PORTCULLIS_SHARED=../shared   shared data (fixtures, feeds, lab scripts)
+#   PORTCULLIS_LAB=target/lab     where the lab images are built (reused when present)
+#   CARGO_TEST_ARGS="..."         extra arguments for cargo test (e.g. a test name)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+export PORTCULLIS_SHARED=${PORTCULLIS_SHARED:-$(realpath -m ../shared)}
+export PORTCULLIS_LAB=${PORTCULLIS_LAB:-$(realpath -m target/lab)}
+export PORTCULLIS_FIXTURES=${PORTCULLIS_FIXTURES:-$PORTCULLIS_SHARED/fixtures}
+log() { printf '[test %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+# 1. System packages: a real registry, skopeo to push to it, htpasswd for basic
+#    auth, openssl for the token-auth registry, and what the lab build uses.
+missing=()
+for tool in docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils openssl:openssl \
+            umoci:umoci debootstrap:debootstrap jq:jq curl:curl; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]}"
+  SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# 2. Lab images, built while cargo compiles the tests (the lab is mostly I/O).
+mkdir -p target
+lab_log=target/lab-build.log
+log "building lab images into $PORTCULLIS_LAB (log: $lab_log)"
+( SKIP_REGISTRY=1 SKIP_BINS=1 "$PORTCULLIS_SHARED/lab/build.sh" "$PORTCULLIS_LAB" >"$lab_log" 2>&1 ) &
+lab_pid=$!
+
+log "compiling tests"
+compile_status=0
+cargo test --workspace --no-run --quiet || compile_status=$?
+
+lab_status=0
+wait "$lab_pid" || lab_status=$?
+if [ "$lab_status" != 0 ]; then
+  tail -40 "$lab_log" >&2
+  log "lab build failed (exit $lab_status)"
+  exit 1
+fi
+[ "$compile_status" = 0 ] || exit "$compile_status"
+
+# 3. Every test.
+log "running tests"
+# shellcheck disable=SC2086
+cargo test --workspace --no-fail-fast ${CARGO_TEST_ARGS:-}
+log "all tests passed"

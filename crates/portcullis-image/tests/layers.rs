@@ -7,65 +7,8 @@ use std::path::Path;
 use portcullis_image::source::{self, SourceOptions};
 use portcullis_image::tree::{ContentSelector, EntryKind, FileTree, NoProgress};
 use portcullis_image::{ImageError, Limits};
-use sha2::{Digest as _, Sha256};
-
-/// One tar member, written with a hand-made ustar header so that hostile
-/// names (which the `tar` crate refuses to write) can be produced.
-enum Member<'a> {
-    File(&'a str, &'a [u8]),
-    Dir(&'a str),
-    Symlink(&'a str, &'a str),
-    Hardlink(&'a str, &'a str),
-    /// A file header that declares `size` bytes but carries none.
-    Declared(&'a str, u64),
-}
-
-fn header(name: &str, size: u64, kind: u8, link: &str, mode: u32) -> [u8; 512] {
-    let mut h = [0u8; 512];
-    h[..name.len()].copy_from_slice(name.as_bytes());
-    let octal = |field: &mut [u8], value: u64| {
-        let text = format!("{:0width$o}\0", value, width = field.len() - 1);
-        field.copy_from_slice(text.as_bytes());
-    };
-    octal(&mut h[100..108], mode as u64);
-    octal(&mut h[108..116], 0);
-    octal(&mut h[116..124], 0);
-    if size >= 8u64.pow(11) {
-        // GNU base-256 size encoding for huge declared sizes.
-        h[124] = 0x80;
-        h[128..136].copy_from_slice(&size.to_be_bytes());
-    } else {
-        octal(&mut h[124..136], size);
-    }
-    octal(&mut h[136..148], 0);
-    h[156] = kind;
-    h[157..157 + link.len()].copy_from_slice(link.as_bytes());
-    h[257..263].copy_from_slice(b"ustar\0");
-    h[263..265].copy_from_slice(b"00");
-    h[148..156].copy_from_slice(b"        ");
-    let sum: u32 = h.iter().map(|&b| b as u32).sum();
-    h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
-    h
-}
-
-fn tar(members: &[Member]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for member in members {
-        match member {
-            Member::File(name, data) => {
-                out.extend_from_slice(&header(name, data.len() as u64, b'0', "", 0o644));
-                out.extend_from_slice(data);
-                out.resize(out.len().div_ceil(512) * 512, 0);
-            }
-            Member::Dir(name) => out.extend_from_slice(&header(name, 0, b'5', "", 0o755)),
-            Member::Symlink(name, target) => out.extend_from_slice(&header(name, 0, b'2', target, 0o777)),
-            Member::Hardlink(name, target) => out.extend_from_slice(&header(name, 0, b'1', target, 0o644)),
-            Member::Declared(name, size) => out.extend_from_slice(&header(name, *size, b'0', "", 0o644)),
-        }
-    }
-    out.extend_from_slice(&[0u8; 1024]);
-    out
-}
+use portcullis_testkit::layout::{Compression, Image, Layer, OciLayout};
+use portcullis_testkit::rawtar::{Member, tar};
 
 fn gzip(data: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -73,60 +16,25 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap()
 }
 
-fn sha256(data: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(data)))
-}
+/// A layer blob and its uncompressed tar.
+type RawLayer = (Vec<u8>, Vec<u8>);
 
-/// Writes an OCI layout holding one image made of the given (already
-/// compressed or not) layer blobs; `diff_ids` are the uncompressed tars.
-fn write_layout(dir: &Path, layers: &[(Vec<u8>, Vec<u8>)]) {
-    let blobs = dir.join("blobs/sha256");
-    std::fs::create_dir_all(&blobs).unwrap();
-    let put = |data: &[u8]| {
-        let digest = sha256(data);
-        std::fs::write(blobs.join(digest.trim_start_matches("sha256:")), data).unwrap();
-        digest
-    };
-    let mut layer_descriptors = Vec::new();
-    let mut diff_ids = Vec::new();
-    for (blob, uncompressed) in layers {
-        let media_type = match blob.get(..2) {
-            Some([0x1f, 0x8b]) => "application/vnd.oci.image.layer.v1.tar+gzip",
-            Some([0x28, 0xb5]) => "application/vnd.oci.image.layer.v1.tar+zstd",
-            _ => "application/vnd.oci.image.layer.v1.tar",
+/// Writes an OCI layout holding one image made of the given layer blobs;
+/// returns the layer digests.
+fn write_layout(dir: &Path, layers: &[RawLayer]) -> Vec<String> {
+    let mut image = Image::new().user("app").env("PATH=/bin").port("8080/tcp");
+    for (blob, tar) in layers {
+        let compression = match blob.get(..2) {
+            Some([0x1f, 0x8b]) => Compression::Gzip,
+            Some([0x28, 0xb5]) => Compression::Zstd,
+            _ => Compression::None,
         };
-        layer_descriptors.push(serde_json::json!({"mediaType": media_type, "digest": put(blob), "size": blob.len()}));
-        diff_ids.push(sha256(uncompressed));
+        image = image.layer(Layer::from_blob(compression, blob.clone(), tar.clone()));
     }
-    let config = serde_json::to_vec(&serde_json::json!({
-        "architecture": "amd64", "os": "linux",
-        "config": {"User": "app", "Env": ["PATH=/bin"], "ExposedPorts": {"8080/tcp": {}}},
-        "rootfs": {"type": "layers", "diff_ids": diff_ids},
-        "history": layers.iter().map(|_| serde_json::json!({"created_by": "test"})).collect::<Vec<_>>(),
-    }))
-    .unwrap();
-    let config_digest = put(&config);
-    let manifest = serde_json::to_vec(&serde_json::json!({
-        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
-        "layers": layer_descriptors,
-    }))
-    .unwrap();
-    let manifest_digest = put(&manifest);
-    std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
-    std::fs::write(
-        dir.join("index.json"),
-        serde_json::to_vec(&serde_json::json!({
-            "schemaVersion": 2,
-            "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest_digest,
-                           "size": manifest.len(), "annotations": {"org.opencontainers.image.ref.name": "latest"}}],
-        }))
-        .unwrap(),
-    )
-    .unwrap();
+    OciLayout::create(dir).add_image("latest", &image).layers.into_iter().map(|l| l.digest).collect()
 }
 
-fn build(layers: &[(Vec<u8>, Vec<u8>)], limits: Limits, patterns: &[&str]) -> Result<FileTree, ImageError> {
+fn build(layers: &[RawLayer], limits: Limits, patterns: &[&str]) -> Result<FileTree, ImageError> {
     let dir = tempfile::tempdir().unwrap();
     write_layout(dir.path(), layers);
     let options = SourceOptions { limits, ..SourceOptions::default() };
@@ -257,7 +165,7 @@ fn rejects_decompression_bombs() {
     let zeros = vec![0u8; 8 << 20];
     let layer = gz(&[Member::File("zeros", &zeros)]);
     let limits = Limits { ratio_check_after: 1 << 20, max_compression_ratio: 50, ..Limits::default() };
-    let error = expect_error(&[layer.clone()], limits);
+    let error = expect_error(std::slice::from_ref(&layer), limits);
     assert!(matches!(error, ImageError::DecompressionBomb { layer: 0, ratio: 50 }), "{error}");
     // The same layer passes under the default limits: small layers are not ratio-checked.
     assert!(build(&[layer], Limits::default(), &[]).is_ok());
@@ -266,7 +174,7 @@ fn rejects_decompression_bombs() {
 #[test]
 fn rejects_oversized_layers_and_entry_counts() {
     let layer = gz(&[Member::File("a", &[1u8; 4096]), Member::File("b", &[2u8; 4096])]);
-    let error = expect_error(&[layer.clone()], Limits { max_layer_size: 4096, ..Limits::default() });
+    let error = expect_error(std::slice::from_ref(&layer), Limits { max_layer_size: 4096, ..Limits::default() });
     assert!(matches!(error, ImageError::LayerTooLarge { limit: 4096, .. }), "{error}");
     let error = expect_error(&[layer], Limits { max_entries: 1, ..Limits::default() });
     assert!(matches!(error, ImageError::TooManyEntries { limit: 1, .. }), "{error}");
@@ -298,8 +206,7 @@ fn rejects_a_truncated_compressed_layer() {
 fn rejects_a_layer_that_does_not_match_its_digest() {
     let dir = tempfile::tempdir().unwrap();
     let layer = gz(&[Member::File("a", b"genuine")]);
-    let digest = sha256(&layer.0);
-    write_layout(dir.path(), &[layer]);
+    let digest = write_layout(dir.path(), &[layer]).remove(0);
     let blob = dir.path().join("blobs/sha256").join(digest.trim_start_matches("sha256:"));
     std::fs::write(&blob, gzip(&tar(&[Member::File("a", b"tampered")]))).unwrap();
     let sources = source::open(&format!("oci-dir:{}", dir.path().display()), &SourceOptions::default()).unwrap();

@@ -183,7 +183,7 @@ impl Client {
             request = request.header(AUTHORIZATION, authorization.clone());
         }
         tracing::debug!(url, authenticated = authorization.is_some(), "GET");
-        let response = request.send().map_err(|e| self.transport_error(&self.registry, &e))?;
+        let response = request.send().map_err(|e| self.transport_error(&self.registry, &e, true))?;
         tracing::debug!(url, status = response.status().as_u16(), "response");
         Ok(response)
     }
@@ -277,11 +277,11 @@ impl Client {
             request = request.basic_auth(&found.username, Some(&found.password));
         }
         tracing::debug!(url = %url, authenticated = credentials.is_some(), "GET token");
-        let response = request.send().map_err(|e| self.transport_error(&realm_host, &e))?;
+        let response = request.send().map_err(|e| self.transport_error(&realm_host, &e, false))?;
         let status = response.status();
         tracing::debug!(url = %url, status = status.as_u16(), "token response");
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-            let said = error_summary(response);
+            let said = said_by("token server", response);
             let who = match credentials {
                 Some(found) => format!("credentials for user {:?} from {} were rejected", found.username, found.source),
                 None => format!(
@@ -296,7 +296,7 @@ impl Client {
             });
         }
         if !status.is_success() {
-            let said = error_summary(response);
+            let said = said_by("token server", response);
             return Err(self.registry_error(format!("token server {realm_host} answered {status}{said}")));
         }
         let body = read_limited(response, &format!("token from {realm_host}"), SMALL_BODY_LIMIT)?;
@@ -312,8 +312,11 @@ impl Client {
     ) -> ImageError {
         let who = match authorization.and_then(|a| a.sent.as_ref()) {
             Some(sent) => format!("credentials for user {:?} from {} were rejected", sent.username, sent.source),
+            // Registries (Docker Hub among them) answer this way for repositories
+            // that do not exist too, so do not claim it is only about credentials.
             None => format!(
-                "anonymous access was refused and no credentials were found (looked in: {})",
+                "anonymous access was refused: the repository may not exist, or it needs credentials \
+                 and none were found (looked in: {})",
                 credentials::searched_description(&self.options)
             ),
         };
@@ -350,7 +353,9 @@ impl Client {
     /// Turns a failed request into `Unreachable` (cannot connect: refused,
     /// DNS, TLS, timeout) or `Registry` (the connection worked but the
     /// exchange did not), with the whole cause chain.
-    fn transport_error(&self, host: &str, error: &reqwest::Error) -> ImageError {
+    /// `is_registry` is false for the token realm, whose scheme comes from
+    /// the challenge: `--insecure-registry` cannot change it.
+    fn transport_error(&self, host: &str, error: &reqwest::Error, is_registry: bool) -> ImageError {
         let chain = error_chain(error);
         let lower = chain.to_ascii_lowercase();
         // TLS failures surface as connect errors too (they happen in the connector).
@@ -375,7 +380,7 @@ impl Client {
             || lower.contains("corrupt message")
             || lower.contains("wrong version number")
             || lower.contains("http request to an https server");
-        if !self.insecure && plain_http_server {
+        if is_registry && !self.insecure && plain_http_server {
             message.push_str(&format!(
                 "; the server does not seem to speak HTTPS: if {host} is a plain-HTTP registry, use --insecure-registry {host}"
             ));
@@ -435,9 +440,13 @@ pub fn read_limited(response: Response, what: &str, limit: u64) -> Result<Vec<u8
 /// `"; registry says: CODE: message"` from a distribution error body, or
 /// the start of a non-JSON body; empty when there is nothing useful.
 fn error_summary(response: Response) -> String {
+    said_by("registry", response)
+}
+
+fn said_by(who: &str, response: Response) -> String {
     let Ok(body) = read_limited(response, "error body", SMALL_BODY_LIMIT) else { return String::new() };
     let summary = summarize_error_body(&body);
-    if summary.is_empty() { summary } else { format!("; registry says: {summary}") }
+    if summary.is_empty() { summary } else { format!("; {who} says: {summary}") }
 }
 
 fn summarize_error_body(body: &[u8]) -> String {

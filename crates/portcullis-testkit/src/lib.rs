@@ -1,0 +1,22 @@
+//! Test helpers for Portcullis (dev-only, never published).
+//!
+//! * [`registry::TestRegistry`]: a real distribution registry (Debian's
+//!   `docker-registry`) with no auth, htpasswd Basic auth or bearer-token
+//!   auth, and [`registry::push_oci_layout`] to fill it with the real `skopeo`.
+//! * [`layout`]: writes OCI image layouts from layer and config descriptions.
+//! * [`rawtar`]: hand-made tar headers for hostile entries (`../` names,
+//!   absolute paths, escaping hard links, absurd sizes).
+//! * [`http`]: a tiny loopback HTTP server for fakes a real registry cannot
+//!   play (redirects to another host, tampered answers).
+//!
+//! Everything here panics on failure: it is meant for tests, where a panic
+//! with a good message is the right report.
+
+pub mod http;
+pub mod layout;
+pub mod rawtar;
+pub mod registry;
+pub mod token;
+
+pub use layout::{Compression, Image, Layer, OciLayout};
+pub use registry::{ManifestFormat, PushOptions, RegistryAuth, TestRegistry, push_oci_layout};

@@ -229,16 +229,17 @@ impl Catalog<'_> {
 
     fn dpkg(&self) -> Result<Vec<Package>, AnalyzeError> {
         let mut databases = vec![dpkg::STATUS_FILE.to_owned()];
-        databases.extend(self.matching_paths(dpkg::STATUS_D_PATTERN)?);
+        databases
+            .extend(self.matching_paths(dpkg::STATUS_D_PATTERN)?.into_iter().filter(|p| dpkg::is_status_d_entry(p)));
         let mut packages = Vec::new();
         let key = |e: &dpkg::DpkgEntry| (e.name.clone(), e.version.clone(), e.architecture.clone());
         let mut seen = HashMap::new();
+        let parse = |data: &[u8]| {
+            dpkg::parse_status(data)
+                .map(|entries| entries.into_iter().filter(|e| e.installed).collect::<Vec<_>>())
+                .map_err(|e| e.to_string())
+        };
         for database in databases {
-            let parse = |data: &[u8]| {
-                dpkg::parse_status(data)
-                    .map(|entries| entries.into_iter().filter(|e| e.installed).collect::<Vec<_>>())
-                    .map_err(|e| e.to_string())
-            };
             for (entry, location, layer) in self.database(&database, parse, key)? {
                 if seen.insert(key(&entry), ()).is_some() {
                     continue;
@@ -251,36 +252,32 @@ impl Catalog<'_> {
 
     fn dpkg_package(&self, entry: dpkg::DpkgEntry, location: Location, layer: usize) -> Package {
         let mut locations = vec![location];
-        let mut files = Vec::new();
-        let mut digests: HashMap<String, String> = HashMap::new();
-        for stem in dpkg::info_file_stems(&entry.name, entry.architecture.as_deref()) {
-            if let Some((data, location)) = self.supporting_file(&format!("/var/lib/dpkg/info/{stem}.md5sums")) {
-                digests.extend(dpkg::parse_md5sums(&data).into_iter().map(|(path, md5)| (path, format!("md5:{md5}"))));
-                locations.push(location);
-            }
-            if let Some((data, location)) = self.supporting_file(&format!("/var/lib/dpkg/info/{stem}.list")) {
-                files = dpkg::parse_file_list(&data);
-                locations.push(location);
-                break;
-            }
+        let mut list = Vec::new();
+        let mut md5sums = Vec::new();
+        let stems = dpkg::info_file_stems(&entry.name, entry.architecture.as_deref());
+        let [plain, with_arch] = &stems;
+        // Distroless keeps md5sums beside the status files; classic images under info/.
+        let candidates = [
+            format!("/var/lib/dpkg/info/{with_arch}.md5sums"),
+            format!("/var/lib/dpkg/info/{plain}.md5sums"),
+            format!("/var/lib/dpkg/status.d/{plain}.md5sums"),
+        ];
+        if let Some((data, location)) = candidates.iter().find_map(|path| self.supporting_file(path)) {
+            md5sums = dpkg::parse_md5sums(&data);
+            locations.push(location);
         }
-        // The .list names directories too; an SBOM lists the files a package owns.
-        files.retain(|path| {
-            !self.tree.entry(path).is_some_and(|(e, _)| e.kind == portcullis_image::tree::EntryKind::Dir)
-        });
-        let owned = files
-            .into_iter()
-            .map(|path| {
-                let digest = digests.get(&path).cloned();
-                portcullis_sbom::OwnedFile { path, digest }
-            })
-            .collect();
+        let lists = [format!("/var/lib/dpkg/info/{with_arch}.list"), format!("/var/lib/dpkg/info/{plain}.list")];
+        if let Some((data, location)) = lists.iter().find_map(|path| self.supporting_file(path)) {
+            list = dpkg::parse_file_list(&data);
+            locations.push(location);
+        }
+        let files = dpkg::owned_files(&entry, &list, &md5sums);
         let mut licenses = Vec::new();
         if let Some((data, location)) = self.supporting_file(&format!("/usr/share/doc/{}/copyright", entry.name)) {
             licenses = dpkg::copyright_licenses(&data);
             locations.push(location);
         }
-        let mut package = dpkg::to_package(&entry, owned, licenses, self.distro);
+        let mut package = dpkg::to_package(&entry, files, licenses, self.distro);
         package.locations = locations;
         package.introduced_in_layer = Some(layer);
         package

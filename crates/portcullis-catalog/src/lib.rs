@@ -7,3 +7,7 @@
 
 pub mod distro;
 pub mod os;
+
+mod analyze;
+
+pub use analyze::{AnalyzeError, AnalyzeOptions, Scope, analyze, cataloger_files};

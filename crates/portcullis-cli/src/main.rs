@@ -30,7 +30,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Catalogue the packages of an image and print its SBOM.
-    Sbom(SbomArgs),
+    Sbom(Box<SbomArgs>),
     /// List the files each cataloger reads.
     Catalogers,
 }
@@ -164,7 +164,7 @@ fn init_logging(verbose: u8) {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Sbom(args) => sbom(args, cli.quiet),
+        Command::Sbom(args) => sbom(*args, cli.quiet),
         Command::Catalogers => {
             for (name, files) in portcullis_catalog::cataloger_files() {
                 println!("{name}");

@@ -39,15 +39,20 @@ impl LayerProgress {
             return LayerProgress { bars: Vec::new(), _multi: None };
         }
         let multi = MultiProgress::new();
-        let style = ProgressStyle::with_template("{prefix:>10} {bar:30} {bytes:>10}/{total_bytes:<10} {msg}")
+        let sized = ProgressStyle::with_template("{prefix:>10} {bar:30} {bytes:>10}/{total_bytes:<10} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar());
+        // Docker archives and directories do not declare layer sizes.
+        let unsized_style = ProgressStyle::with_template("{prefix:>10} {spinner:<30} {bytes:>10}            {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
         let bars = descriptor
             .layers
             .iter()
             .enumerate()
             .map(|(index, layer)| {
-                let bar = multi.add(ProgressBar::new(layer.size.unwrap_or(0)));
-                bar.set_style(style.clone());
+                let bar = match layer.size {
+                    Some(size) => multi.add(ProgressBar::new(size)).with_style(sized.clone()),
+                    None => multi.add(ProgressBar::no_length()).with_style(unsized_style.clone()),
+                };
                 bar.set_prefix(format!("layer {index}"));
                 let digest = layer.digest.as_deref().or(layer.diff_id.as_deref()).unwrap_or("");
                 bar.set_message(digest.get(..19).unwrap_or(digest).to_owned());
@@ -67,9 +72,6 @@ impl LayerProgress {
 impl Progress for LayerProgress {
     fn layer_bytes(&self, index: usize, bytes: u64) {
         if let Some(bar) = self.bars.get(index) {
-            if bar.length() == Some(0) {
-                bar.set_length(u64::MAX.min(bar.position() + bytes));
-            }
             bar.inc(bytes);
         }
     }

@@ -116,7 +116,7 @@ fn deb_packages_equal_dpkg_query_on_the_same_rootfs() {
         let expected: BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
             .lines()
             .filter(|l| l.starts_with("ii"))
-            .map(|l| l.splitn(2, '\t').nth(1).unwrap_or_default().to_owned())
+            .map(|l| l.split_once('\t').map(|(_, rest)| rest).unwrap_or_default().to_owned())
             .collect();
         let sbom = sbom_json(&format!("oci-dir:{}", lab.join("oci").join(image).display()), &[]);
         let found: BTreeSet<String> = sbom["packages"]
@@ -265,4 +265,53 @@ fn catalogers_command_lists_the_files_read_and_the_docs_agree() {
     }
     assert!(count > 10, "{}", out.stdout);
     assert!(out.stdout.contains("/var/lib/dpkg/status") && out.stdout.contains("/lib/apk/db/installed"));
+}
+
+#[test]
+fn registry_pulls_give_the_same_sbom_as_the_layout() {
+    use portcullis_testkit::{PushOptions, RegistryAuth, TestRegistry, push_oci_layout};
+    let lab = lab();
+    let layout = lab.join("oci/deb-python");
+    let local = sbom_json(&format!("oci-dir:{}", layout.display()), &[]);
+    let plain = TestRegistry::start(RegistryAuth::None);
+    let oci = push_oci_layout(&layout, "latest", &plain, "lab/deb-python:oci", PushOptions::oci());
+    let v2s2 = push_oci_layout(&layout, "latest", &plain, "lab/deb-python:v2s2", PushOptions::v2s2());
+    let insecure = plain.host();
+    for reference in [&oci, &v2s2] {
+        let pulled = sbom_json(&format!("registry:{reference}"), &["--insecure-registry", &insecure]);
+        assert_eq!(package_facts(&local), package_facts(&pulled), "{reference}");
+        assert_eq!(local["source"]["image"]["config"], pulled["source"]["image"]["config"], "{reference}");
+        assert_eq!(pulled["source"]["scheme"], "registry");
+        assert!(pulled["source"]["image"]["manifest_digest"].as_str().is_some_and(|d| d.starts_with("sha256:")));
+    }
+
+    // Basic auth: credentials from flags work, none is a clear failure.
+    let locked = TestRegistry::start(RegistryAuth::basic("lab", "labpass"));
+    let reference = push_oci_layout(&layout, "latest", &locked, "lab/deb-python:latest", PushOptions::oci());
+    let source = format!("registry:{reference}");
+    let insecure = locked.host();
+    let with_creds =
+        sbom_json(&source, &["--insecure-registry", &insecure, "--username", "lab", "--password", "labpass"]);
+    assert_eq!(ids(&local), ids(&with_creds));
+    let out = portcullis(&["sbom", &source, "--insecure-registry", &insecure]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("authentication failed"), "{}", out.stderr);
+    let out =
+        portcullis(&["sbom", &source, "--insecure-registry", &insecure, "--username", "lab", "--password", "wrong"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("authentication failed") && !out.stderr.contains("wrong"), "{}", out.stderr);
+}
+
+#[test]
+fn unreachable_registry_is_a_clear_error() {
+    // Bind and drop a listener to get a port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let out = portcullis(&[
+        "sbom",
+        &format!("registry:127.0.0.1:{port}/x/y:1"),
+        "--insecure-registry",
+        &format!("127.0.0.1:{port}"),
+    ]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("unreachable") && out.stderr.contains("connection refused"), "{}", out.stderr);
 }

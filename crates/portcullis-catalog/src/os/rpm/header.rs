@@ -165,7 +165,9 @@ impl<'a> Header<'a> {
     /// A single string: `STRING`, or the first (default-locale) value of an
     /// `I18NSTRING`.
     pub fn string(&self, tag: u32) -> Result<Option<String>, HeaderError> {
-        let Some(&entry) = self.entries.get(&tag) else { return Ok(None) };
+        let Some(&entry) = self.entries.get(&tag) else {
+            return Ok(None);
+        };
         match entry.ty {
             TYPE_STRING | TYPE_I18NSTRING | TYPE_STRING_ARRAY if entry.count > 0 => {
                 Ok(self.strings_at(tag, entry, 1)?.into_iter().next())
@@ -176,7 +178,9 @@ impl<'a> Header<'a> {
     }
 
     pub fn string_array(&self, tag: u32) -> Result<Option<Vec<String>>, HeaderError> {
-        let Some(&entry) = self.entries.get(&tag) else { return Ok(None) };
+        let Some(&entry) = self.entries.get(&tag) else {
+            return Ok(None);
+        };
         match entry.ty {
             TYPE_STRING_ARRAY | TYPE_I18NSTRING => self.strings_at(tag, entry, entry.count).map(Some),
             TYPE_STRING => self.strings_at(tag, entry, 1).map(Some),
@@ -185,7 +189,9 @@ impl<'a> Header<'a> {
     }
 
     pub fn u16_array(&self, tag: u32) -> Result<Option<Vec<u16>>, HeaderError> {
-        let Some(&entry) = self.entries.get(&tag) else { return Ok(None) };
+        let Some(&entry) = self.entries.get(&tag) else {
+            return Ok(None);
+        };
         if entry.ty != TYPE_INT16 {
             return Err(HeaderError::UnexpectedType { tag, found: entry.ty });
         }
@@ -194,7 +200,9 @@ impl<'a> Header<'a> {
     }
 
     pub fn u32_array(&self, tag: u32) -> Result<Option<Vec<u32>>, HeaderError> {
-        let Some(&entry) = self.entries.get(&tag) else { return Ok(None) };
+        let Some(&entry) = self.entries.get(&tag) else {
+            return Ok(None);
+        };
         if entry.ty != TYPE_INT32 {
             return Err(HeaderError::UnexpectedType { tag, found: entry.ty });
         }
@@ -204,7 +212,9 @@ impl<'a> Header<'a> {
 
     /// `INT32` or `INT64` values widened to `u64` (rpm keeps sizes in either).
     pub fn u64_array(&self, tag: u32) -> Result<Option<Vec<u64>>, HeaderError> {
-        let Some(&entry) = self.entries.get(&tag) else { return Ok(None) };
+        let Some(&entry) = self.entries.get(&tag) else {
+            return Ok(None);
+        };
         match entry.ty {
             TYPE_INT32 => Ok(self.u32_array(tag)?.map(|v| v.into_iter().map(u64::from).collect())),
             TYPE_INT64 => {
@@ -228,7 +238,9 @@ impl<'a> Header<'a> {
     }
 
     pub fn bin(&self, tag: u32) -> Result<Option<&'a [u8]>, HeaderError> {
-        let Some(&entry) = self.entries.get(&tag) else { return Ok(None) };
+        let Some(&entry) = self.entries.get(&tag) else {
+            return Ok(None);
+        };
         if entry.ty != TYPE_BIN {
             return Err(HeaderError::UnexpectedType { tag, found: entry.ty });
         }
@@ -331,6 +343,12 @@ fn required(h: &Header<'_>, tag: u32) -> Result<String, HeaderError> {
     h.string(tag)?.filter(|s| !s.is_empty()).ok_or(HeaderError::MissingTag { tag })
 }
 
+/// rpmbuild writes tags like VENDOR even when the spec leaves them empty;
+/// an empty value says no more than an absent one.
+fn optional(h: &Header<'_>, tag: u32) -> Result<Option<String>, HeaderError> {
+    Ok(h.string(tag)?.filter(|s| !s.is_empty()))
+}
+
 /// Parses one header blob into a package.
 pub fn parse_package(blob: &[u8]) -> Result<RpmPackage, HeaderError> {
     let h = Header::parse(blob)?;
@@ -344,12 +362,12 @@ pub fn parse_package(blob: &[u8]) -> Result<RpmPackage, HeaderError> {
         version: required(&h, TAG_VERSION)?,
         // rpm accepts an empty release; only a missing one is broken.
         release: h.string(TAG_RELEASE)?.ok_or(HeaderError::MissingTag { tag: TAG_RELEASE })?,
-        arch: h.string(TAG_ARCH)?,
-        source_rpm: h.string(TAG_SOURCERPM)?,
+        arch: optional(&h, TAG_ARCH)?,
+        source_rpm: optional(&h, TAG_SOURCERPM)?,
         size,
-        license: h.string(TAG_LICENSE)?,
-        vendor: h.string(TAG_VENDOR)?,
-        modularity_label: h.string(TAG_MODULARITYLABEL)?,
+        license: optional(&h, TAG_LICENSE)?,
+        vendor: optional(&h, TAG_VENDOR)?,
+        modularity_label: optional(&h, TAG_MODULARITYLABEL)?,
         sigmd5: h.bin(TAG_SIGMD5)?.filter(|b| !b.is_empty()).map(hex),
         build_time: h.u64(TAG_BUILDTIME)?,
         install_time: h.u64(TAG_INSTALLTIME)?,

@@ -76,7 +76,9 @@ pub fn read_blobs(bytes: &[u8]) -> Result<Vec<&[u8]>, NdbError> {
     let min_blkoff = slots_end / BLOCK_LEN;
 
     let mut blobs = Vec::new();
-    for (slot, raw) in bytes[HEADER_LEN..slots_end].chunks_exact(SLOT_LEN).enumerate() {
+    // With no slot pages there are no slots (rpm treats it as an empty database).
+    let slots = bytes.get(HEADER_LEN..slots_end).unwrap_or_default();
+    for (slot, raw) in slots.chunks_exact(SLOT_LEN).enumerate() {
         if le_u32(raw, 0) != SLOT_MAGIC {
             return Err(NdbError::BadSlotMagic { slot });
         }

@@ -13,6 +13,8 @@ pub enum SqliteError {
     TooShort { len: usize },
     #[error("not an SQLite database")]
     BadMagic,
+    #[error("SQLite database is truncated: its header declares {needed} bytes, the file has {len}")]
+    Truncated { needed: u64, len: usize },
     #[error("SQLite database of {len} bytes is too large to open in memory")]
     TooLarge { len: usize },
     #[error(transparent)]
@@ -31,6 +33,21 @@ pub fn read_blobs(bytes: &[u8]) -> Result<Vec<Vec<u8>>, SqliteError> {
     // conversion, so anything larger would panic instead of failing.
     if bytes.len() >= i32::MAX as usize {
         return Err(SqliteError::TooLarge { len: bytes.len() });
+    }
+    // SQLite happily reads a file cut short as long as the missing pages are
+    // not visited, so check the size the header records. It is only
+    // trustworthy when "version-valid-for" (offset 92) matches the change
+    // counter (offset 24).
+    let be32 = |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    let page_size = match u16::from_be_bytes([bytes[16], bytes[17]]) {
+        1 => 65536,
+        n => u64::from(n),
+    };
+    if be32(24) == be32(92) {
+        let needed = page_size * u64::from(be32(28));
+        if (bytes.len() as u64) < needed {
+            return Err(SqliteError::Truncated { needed, len: bytes.len() });
+        }
     }
     // rpm writes its database in WAL mode (header bytes 18/19 = 2), which the
     // in-memory VFS cannot open; marking it rollback-journal reads the same

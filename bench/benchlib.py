@@ -1,0 +1,322 @@
+#!/usr/bin/env python3
+"""Helpers for bench/sbom.sh (python3 stdlib only).
+
+    benchlib.py evict PATH...                  drop PATHs (files, or every file below a directory)
+                                               from the page cache: posix_fadvise(DONTNEED)
+    benchlib.py layers LAYOUT                  print the layer blob paths of an OCI layout's
+                                               (first) manifest, one per line
+    benchlib.py parse-time FILE                print "wall user sys maxrss_kb" from a
+                                               `/usr/bin/time -f '%e %U %S %M' -o FILE` file
+    benchlib.py count portcullis|syft JSON     print "total deb" package counts
+    benchlib.py report RESULTS COUNTS META     print the markdown report
+
+RESULTS is a TSV written by sbom.sh, one row per timed run:
+    section image source state tool run wall user sys rss_kb rc
+(section: lab, floor, many; tool: portcullis, syft, zcat). COUNTS is a TSV
+"image source tool total deb". META is a file of "key<TAB>value" lines.
+"""
+import json
+import math
+import os
+import statistics
+import sys
+from collections import defaultdict
+
+
+# ---------------------------------------------------------------- small commands
+
+def evict(paths):
+    nfiles = nbytes = 0
+    for p in paths:
+        if os.path.isdir(p):
+            todo = []
+            for d, _, files in os.walk(p):
+                todo.extend(os.path.join(d, f) for f in files)
+        else:
+            todo = [p]
+        for f in todo:
+            try:
+                fd = os.open(f, os.O_RDONLY)
+            except OSError:
+                continue
+            try:
+                os.fsync(fd)  # dirty pages are not dropped by DONTNEED
+            except OSError:
+                pass
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            nbytes += os.fstat(fd).st_size
+            os.close(fd)
+            nfiles += 1
+    print("%d files, %d bytes" % (nfiles, nbytes))
+
+
+def layers(layout):
+    blob = lambda d: os.path.join(layout, "blobs", *d.split(":", 1))
+    with open(os.path.join(layout, "index.json")) as f:
+        desc = json.load(f)["manifests"][0]
+    with open(blob(desc["digest"])) as f:
+        m = json.load(f)
+    while "manifests" in m:  # nested index: take linux/amd64 or the first entry
+        ms = m["manifests"]
+        pick = next((x for x in ms if x.get("platform", {}).get("architecture") == "amd64"), ms[0])
+        with open(blob(pick["digest"])) as f:
+            m = json.load(f)
+    for layer in m["layers"]:
+        print(blob(layer["digest"]))
+
+
+def parse_time(path):
+    # GNU time prepends "Command exited with non-zero status N" on failure: take the last line.
+    with open(path) as f:
+        lines = [l for l in f.read().splitlines() if l.strip()]
+    wall, user, sys_, rss = lines[-1].split()
+    print(wall, user, sys_, rss)
+
+
+def count(tool, path):
+    with open(path) as f:
+        doc = json.load(f)
+    if tool == "portcullis":
+        if isinstance(doc, list):
+            doc = doc[0]
+        pk = doc["packages"]
+    else:
+        pk = doc["artifacts"]
+    print(len(pk), sum(1 for p in pk if p.get("type") == "deb"))
+
+
+# ---------------------------------------------------------------- report
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+
+def fmt_s(x):
+    return "–" if x is None else ("%.2f s" % x if x < 100 else "%.0f s" % x)
+
+
+def fmt_mb(kb):
+    return "–" if kb is None else "%.0f MB" % (kb * 1024 / 1e6)
+
+
+def fmt_ratio(a, b):
+    if a is None or b is None or b == 0:
+        return "–"
+    return "%.2f" % (a / b)
+
+
+def fmt_range(xs, f):
+    if not xs:
+        return "–"
+    return "%s–%s" % (f(min(xs)).split()[0], f(max(xs)))
+
+
+def geomean(xs):
+    xs = [x for x in xs if x and x > 0]
+    return math.exp(sum(map(math.log, xs)) / len(xs)) if xs else None
+
+
+class Cell:
+    """All timed runs of one (section, image, source, state, tool)."""
+
+    def __init__(self):
+        self.wall, self.cpu, self.rss, self.failed = [], [], [], 0
+
+    def add(self, wall, user, sys_, rss, rc):
+        if rc != 0:
+            self.failed += 1
+            return
+        self.wall.append(wall)
+        self.cpu.append(user + sys_)
+        self.rss.append(rss)
+
+    def m(self, attr):
+        return med(getattr(self, attr))
+
+    def show(self, attr, f):
+        if self.failed and not getattr(self, attr):
+            return "FAILED"
+        s = f(self.m(attr))
+        return s + (" (%d failed)" % self.failed if self.failed and attr == "wall" else "")
+
+
+def report(results, counts_path, meta_path):
+    cells = defaultdict(Cell)
+    order = []
+    with open(results) as f:
+        for line in f:
+            if not line.strip() or line.startswith("#"):
+                continue
+            sec, img, src, state, tool, _run, wall, user, sys_, rss, rc = line.rstrip("\n").split("\t")
+            key = (sec, img, src, state, tool)
+            if key not in cells:
+                order.append(key)
+            cells[key].add(float(wall), float(user), float(sys_), int(rss), int(rc))
+    counts = {}
+    if os.path.exists(counts_path):
+        with open(counts_path) as f:
+            for line in f:
+                if line.strip():
+                    img, src, tool, total, deb = line.split()
+                    counts[(img, src, tool)] = (int(total), int(deb))
+    meta = {}
+    if os.path.exists(meta_path):
+        with open(meta_path) as f:
+            for line in f:
+                if "\t" in line:
+                    k, v = line.rstrip("\n").split("\t", 1)
+                    meta[k] = v
+
+    def rows_of(sec):
+        seen, out = set(), []
+        for (s, img, src, state, _tool) in order:
+            if s == sec and (img, src, state) not in seen:
+                seen.add((img, src, state))
+                out.append((img, src, state))
+        return out
+
+    out = []
+    w = out.append
+
+    # Decompression floor (per image, warm)
+    floor = {}
+    for (img, src, state) in rows_of("floor"):
+        floor[(img, src)] = cells[("floor", img, src, state, "zcat")]
+
+    def floor_str(img):
+        s, p = floor.get((img, "seq")), floor.get((img, "par"))
+        if not s and not p:
+            return "–"
+        return "%s / %s" % (fmt_s(s.m("wall")) if s else "–", fmt_s(p.m("wall")) if p else "–")
+
+    lab = rows_of("lab")
+    if lab:
+        w("### Lab images: `portcullis sbom` vs `syft` (median of each cell)\n")
+        w("Ratios are portcullis / syft (below 1 means portcullis is faster or smaller). "
+          "CPU = user + sys. RSS = peak resident set. Floor = warm `zcat` of all layer blobs "
+          "of the OCI layout to /dev/null, sequential / parallel. Packages: portcullis total "
+          "(all deb) vs syft deb (syft total incl. python/npm).\n")
+        w("| image | source | state | portcullis wall | CPU | RSS | syft wall | CPU | RSS "
+          "| wall ratio | CPU ratio | RSS ratio | floor seq / par | pkgs portcullis | pkgs syft deb (all) |")
+        w("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for img, src, state in lab:
+            p = cells[("lab", img, src, state, "portcullis")]
+            s = cells[("lab", img, src, state, "syft")]
+            pc = counts.get((img, src, "portcullis"))
+            sc = counts.get((img, src, "syft"))
+            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                img, src, state,
+                p.show("wall", fmt_s), p.show("cpu", fmt_s), p.show("rss", fmt_mb),
+                s.show("wall", fmt_s), s.show("cpu", fmt_s), s.show("rss", fmt_mb),
+                fmt_ratio(p.m("wall"), s.m("wall")), fmt_ratio(p.m("cpu"), s.m("cpu")),
+                fmt_ratio(p.m("rss"), s.m("rss")),
+                floor_str(img),
+                "%d" % pc[0] if pc else "–",
+                "%d (%d)" % (sc[1], sc[0]) if sc else "–"))
+        w("")
+        # summary of ratios
+        w("Ratio summary (portcullis / syft, over all image × source cells of a state; "
+          "target: at most 0.5, aim 0.2):\n")
+        w("| state | cells | wall ratio geomean | min | max | RSS ratio geomean | min | max | CPU ratio geomean |")
+        w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for state in sorted({st for _, _, st in lab}):
+            wr, rr, cr = [], [], []
+            for img, src, st in lab:
+                if st != state:
+                    continue
+                p = cells[("lab", img, src, st, "portcullis")]
+                s = cells[("lab", img, src, st, "syft")]
+                if p.wall and s.wall:
+                    wr.append(p.m("wall") / s.m("wall"))
+                    rr.append(p.m("rss") / s.m("rss"))
+                    cr.append(p.m("cpu") / s.m("cpu"))
+            if wr:
+                w("| %s | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |" % (
+                    state, len(wr), geomean(wr), min(wr), max(wr),
+                    geomean(rr), min(rr), max(rr), geomean(cr)))
+        w("")
+        w("Spread of the timed runs (min–max; cold and warm runs counted separately):\n")
+        w("| image | source | state | runs | portcullis wall | portcullis RSS | syft wall | syft RSS |")
+        w("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |")
+        for img, src, state in lab:
+            p = cells[("lab", img, src, state, "portcullis")]
+            s = cells[("lab", img, src, state, "syft")]
+            w("| %s | %s | %s | %d + %d | %s | %s | %s | %s |" % (
+                img, src, state, len(p.wall) + p.failed, len(s.wall) + s.failed,
+                fmt_range(p.wall, fmt_s), fmt_range(p.rss, fmt_mb),
+                fmt_range(s.wall, fmt_s), fmt_range(s.rss, fmt_mb)))
+        w("")
+
+    if floor:
+        w("### Decompression floor (warm, OCI layout layer blobs → /dev/null)\n")
+        w("| image | gzip MB | zcat sequential wall (min–max) | CPU | xargs -P%s zcat wall (min–max) | CPU |"
+          % meta.get("nproc", "N"))
+        w("| --- | ---: | ---: | ---: | ---: | ---: |")
+        imgs = []
+        for (img, _src) in floor:
+            if img not in imgs:
+                imgs.append(img)
+        for img in imgs:
+            s, p = floor.get((img, "seq")), floor.get((img, "par"))
+            w("| %s | %s | %s (%s) | %s | %s (%s) | %s |" % (
+                img, meta.get("gzip_mb." + img, "–"),
+                fmt_s(s.m("wall")) if s else "–", fmt_range(s.wall, fmt_s) if s else "–",
+                fmt_s(s.m("cpu")) if s else "–",
+                fmt_s(p.m("wall")) if p else "–", fmt_range(p.wall, fmt_s) if p else "–",
+                fmt_s(p.m("cpu")) if p else "–"))
+        w("")
+
+    many = rows_of("many")
+    if many:
+        w("### Synthetic many-files image (warm, median)\n")
+        w("| image | files | gzip MB | tar MB | portcullis wall | CPU | RSS | syft wall | CPU | RSS "
+          "| wall ratio | RSS ratio | floor seq / par | pkgs portcullis | pkgs syft deb (all) |")
+        w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for img, src, state in many:
+            p = cells[("many", img, src, state, "portcullis")]
+            s = cells[("many", img, src, state, "syft")]
+            pc = counts.get((img, src, "portcullis"))
+            sc = counts.get((img, src, "syft"))
+            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                img, meta.get("files." + img, "–"), meta.get("gzip_mb." + img, "–"),
+                meta.get("tar_mb." + img, "–"),
+                p.show("wall", fmt_s), p.show("cpu", fmt_s), p.show("rss", fmt_mb),
+                s.show("wall", fmt_s), s.show("cpu", fmt_s), s.show("rss", fmt_mb),
+                fmt_ratio(p.m("wall"), s.m("wall")), fmt_ratio(p.m("rss"), s.m("rss")),
+                floor_str(img),
+                "%d" % pc[0] if pc else "–",
+                "%d (%d)" % (sc[1], sc[0]) if sc else "–"))
+        w("")
+        w("| image | runs | portcullis wall (min–max) | portcullis RSS (min–max) | syft wall (min–max) | syft RSS (min–max) |")
+        w("| --- | ---: | ---: | ---: | ---: | ---: |")
+        for img, src, state in many:
+            p = cells[("many", img, src, state, "portcullis")]
+            s = cells[("many", img, src, state, "syft")]
+            w("| %s | %d + %d | %s | %s | %s | %s |" % (
+                img, len(p.wall) + p.failed, len(s.wall) + s.failed,
+                fmt_range(p.wall, fmt_s), fmt_range(p.rss, fmt_mb),
+                fmt_range(s.wall, fmt_s), fmt_range(s.rss, fmt_mb)))
+        w("")
+    print("\n".join(out))
+
+
+def main(argv):
+    if len(argv) < 2:
+        sys.exit(__doc__)
+    cmd, args = argv[1], argv[2:]
+    if cmd == "evict":
+        evict(args)
+    elif cmd == "layers":
+        layers(args[0])
+    elif cmd == "parse-time":
+        parse_time(args[0])
+    elif cmd == "count":
+        count(args[0], args[1])
+    elif cmd == "report":
+        report(*args)
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

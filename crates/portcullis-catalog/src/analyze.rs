@@ -101,6 +101,11 @@ pub fn analyze(
         distro,
         layers,
         packages,
+        files: Vec::new(),
+        secrets: Vec::new(),
+        content_matches: Vec::new(),
+        retrieved_files: Vec::new(),
+        dockerfile: None,
     })
 }
 

@@ -6,6 +6,8 @@
 //! file tree and attributes every package to the layer that installed it.
 
 pub mod distro;
+pub mod binary;
+pub mod lang;
 pub mod os;
 
 mod analyze;

@@ -34,6 +34,94 @@ pub struct Sbom {
     pub distro: Option<Distro>,
     pub layers: Vec<Layer>,
     pub packages: Vec<Package>,
+    /// Every file of the analysed view (squashed, or every layer's for
+    /// `all-layers`), with its metadata and digest.
+    #[serde(default)]
+    pub files: Vec<FileRecord>,
+    /// Secrets found by the named rules: where, never what.
+    #[serde(default)]
+    pub secrets: Vec<ContentMatch>,
+    /// Matches of user-defined content-search rules.
+    #[serde(default)]
+    pub content_matches: Vec<ContentMatch>,
+    /// Files whose content was asked for (by default `/etc/passwd`).
+    #[serde(default)]
+    pub retrieved_files: Vec<RetrievedFile>,
+    /// The Dockerfile, as supplied by the user or reconstructed from history.
+    #[serde(default)]
+    pub dockerfile: Option<Dockerfile>,
+}
+
+/// One filesystem object of the image.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FileRecord {
+    pub path: String,
+    /// `file`, `dir`, `symlink`, `hardlink`, `char-device`, `block-device`, `fifo`.
+    pub kind: String,
+    /// Permission bits, including setuid (0o4000), setgid (0o2000) and sticky (0o1000).
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
+    pub size: u64,
+    /// Symlink or hard-link target, as recorded.
+    pub link_target: Option<String>,
+    /// `sha256:<hex>` of the content, for regular files.
+    pub sha256: Option<String>,
+    /// Opt-in extra digests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha1: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub md5: Option<String>,
+    /// `elf`, `pe` or `macho` when the content is an executable image.
+    pub executable_format: Option<String>,
+    /// Index of the layer whose copy this is.
+    pub layer_index: Option<usize>,
+    /// Ids of the packages that claim this file.
+    #[serde(default)]
+    pub owners: Vec<String>,
+}
+
+impl FileRecord {
+    pub fn is_setuid(&self) -> bool {
+        self.mode & 0o4000 != 0
+    }
+
+    pub fn is_setgid(&self) -> bool {
+        self.mode & 0o2000 != 0
+    }
+}
+
+/// A named rule matched a line of a file. The matched text is never kept.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ContentMatch {
+    pub rule: String,
+    pub path: String,
+    /// 1-based line number.
+    pub line: u64,
+    pub layer_index: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RetrievedFile {
+    pub path: String,
+    pub layer_index: Option<usize>,
+    /// Content as UTF-8 text (lossy), capped at the configured size.
+    pub content: String,
+    pub truncated: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Dockerfile {
+    /// `actual` when supplied by the user, `guessed` when rebuilt from the image history.
+    pub kind: DockerfileKind,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum DockerfileKind {
+    Actual,
+    Guessed,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -168,6 +256,24 @@ pub enum PackageType {
     Deb,
     Rpm,
     Apk,
+    /// PyPI distributions (`*.dist-info`, `*.egg-info`, eggs).
+    Python,
+    /// npm packages (installed `package.json`, lockfiles).
+    Npm,
+    /// Maven artifacts found in `.jar`/`.war`/`.ear` archives.
+    JavaArchive,
+    /// Go modules recorded in a binary's build info (and the Go toolchain as `stdlib`).
+    GoModule,
+    /// crates.io crates (`cargo auditable` data, `Cargo.lock`).
+    RustCrate,
+    /// RubyGems (`specifications/*.gemspec`).
+    Gem,
+    /// Composer packages (`vendor/composer/installed.json`).
+    PhpComposer,
+    /// NuGet packages from `*.deps.json`.
+    Dotnet,
+    /// Software recognised in a binary without package metadata (classifiers).
+    Binary,
 }
 
 impl PackageType {
@@ -176,7 +282,21 @@ impl PackageType {
             PackageType::Deb => "deb",
             PackageType::Rpm => "rpm",
             PackageType::Apk => "apk",
+            PackageType::Python => "python",
+            PackageType::Npm => "npm",
+            PackageType::JavaArchive => "java-archive",
+            PackageType::GoModule => "go-module",
+            PackageType::RustCrate => "rust-crate",
+            PackageType::Gem => "gem",
+            PackageType::PhpComposer => "php-composer",
+            PackageType::Dotnet => "dotnet",
+            PackageType::Binary => "binary",
         }
+    }
+
+    /// Operating-system packages, as opposed to language or binary ones.
+    pub fn is_os(self) -> bool {
+        matches!(self, PackageType::Deb | PackageType::Rpm | PackageType::Apk)
     }
 }
 
@@ -228,6 +348,14 @@ pub struct Package {
     /// supporting files (file lists, copyright).
     pub locations: Vec<Location>,
     pub files: Vec<OwnedFile>,
+    /// Name of the cataloger that found the package, e.g. `dpkg`, `python`.
+    #[serde(default)]
+    pub found_by: Option<String>,
+    /// Id of the OS package whose files include this package's evidence: the
+    /// package was installed by the OS package manager, so a finding against it
+    /// is a finding against the owner.
+    #[serde(default)]
+    pub owner: Option<String>,
     /// Ecosystem-specific fields, documented per type in `docs/sbom-json.md`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, serde_json::Value>,
@@ -261,6 +389,8 @@ impl Package {
             introduced_in_layer: None,
             locations: Vec::new(),
             files: Vec::new(),
+            found_by: None,
+            owner: None,
             metadata: BTreeMap::new(),
         }
     }

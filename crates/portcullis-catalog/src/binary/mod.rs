@@ -1,0 +1,1 @@
+//! Software inside binaries: build metadata and classifiers.

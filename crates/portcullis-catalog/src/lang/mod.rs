@@ -1,0 +1,1 @@
+//! Language ecosystems: one folder per ecosystem, one parser per file format.

@@ -7,6 +7,7 @@
 
 pub mod distro;
 pub mod binary;
+pub mod content;
 pub mod lang;
 pub mod os;
 

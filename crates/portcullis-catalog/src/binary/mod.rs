@@ -1,1 +1,2 @@
 //! Software inside binaries: build metadata and classifiers.
+pub mod classifiers;

@@ -1,0 +1,1 @@
+//! File analysis, secret and content search, retrieved files, Dockerfile.

@@ -100,6 +100,65 @@ pub struct NoProgress;
 
 impl Progress for NoProgress {}
 
+/// Sees the content of regular files while layers stream by, for analyses
+/// that need every file (digests, secret search, binaries) but must not hold
+/// them all in memory. Results are the inspector's to keep, keyed by layer
+/// and path; the tree only provides the bytes.
+pub trait FileInspector: Sync {
+    /// Whether to read this regular file; called for every regular file of
+    /// every layer, so it must be cheap.
+    fn wants(&self, path: &str, entry: &Entry) -> bool;
+    /// Reads a wanted file. `reader` yields exactly the file's bytes; what the
+    /// inspector leaves unread is skipped. Errors from `reader` (a corrupt
+    /// layer) must be returned; the inspector's own failures must not.
+    fn inspect(&self, layer: usize, path: &str, entry: &Entry, reader: &mut dyn Read) -> io::Result<()>;
+}
+
+/// An inspector that reads nothing.
+pub struct NoInspector;
+
+impl FileInspector for NoInspector {
+    fn wants(&self, _path: &str, _entry: &Entry) -> bool {
+        false
+    }
+
+    fn inspect(&self, _layer: usize, _path: &str, _entry: &Entry, _reader: &mut dyn Read) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What to do with file contents during one pass over layers.
+struct Capture<'a> {
+    selector: &'a ContentSelector,
+    /// Exact paths to capture besides the selector's (second pass).
+    wanted: &'a HashSet<String>,
+    inspector: &'a dyn FileInspector,
+    limits: &'a Limits,
+}
+
+impl Capture<'_> {
+    fn keeps(&self, path: &str, size: u64) -> bool {
+        size <= self.limits.max_captured_file_size && (self.selector.matches(path) || self.wanted.contains(path))
+    }
+
+    /// Captures and/or inspects one regular file whose bytes `reader` yields.
+    fn take(&self, layer: &mut LayerFiles, path: &str, entry: &Entry, reader: &mut dyn Read) -> io::Result<()> {
+        let keep = self.keeps(path, entry.size);
+        let inspect = self.inspector.wants(path, entry);
+        if keep {
+            let mut data = Vec::with_capacity(entry.size as usize);
+            reader.read_to_end(&mut data)?;
+            if inspect {
+                self.inspector.inspect(layer.index, path, entry, &mut data.as_slice())?;
+            }
+            layer.contents.insert(path.into(), data.into());
+        } else if inspect {
+            self.inspector.inspect(layer.index, path, entry, reader)?;
+        }
+        Ok(())
+    }
+}
+
 /// One layer's own view: what it added, changed and deleted.
 #[derive(Debug, Default)]
 pub struct LayerFiles {
@@ -164,9 +223,21 @@ impl FileTree {
         limits: &Limits,
         progress: &dyn Progress,
     ) -> Result<FileTree> {
+        FileTree::build_inspected(source, selector, &NoInspector, limits, progress)
+    }
+
+    /// [`FileTree::build`], showing every file `inspector` wants to it on the way.
+    pub fn build_inspected(
+        source: &dyn ImageSource,
+        selector: &ContentSelector,
+        inspector: &dyn FileInspector,
+        limits: &Limits,
+        progress: &dyn Progress,
+    ) -> Result<FileTree> {
         let layer_count = source.descriptor().layers.len();
         let wanted = HashSet::new();
-        let mut layers = read_layers(source, (0..layer_count).collect(), selector, &wanted, limits, progress)?;
+        let capture = Capture { selector, wanted: &wanted, inspector, limits };
+        let mut layers = read_layers(source, (0..layer_count).collect(), &capture, progress)?;
         layers.sort_by_key(|l| l.index);
         let mut tree = FileTree::squash(layers);
         tree.fetch_missing(source, selector, limits)?;
@@ -346,7 +417,9 @@ impl FileTree {
         tracing::debug!(layers = wanted.len(), "second pass for contents reached through links");
         let indexes: Vec<usize> = wanted.keys().copied().collect();
         let all_wanted: HashSet<String> = wanted.into_values().flatten().collect();
-        let refetched = read_layers(source, indexes, &ContentSelector::none(), &all_wanted, limits, &NoProgress)?;
+        let none = ContentSelector::none();
+        let capture = Capture { selector: &none, wanted: &all_wanted, inspector: &NoInspector, limits };
+        let refetched = read_layers(source, indexes, &capture, &NoProgress)?;
         for fetched in refetched {
             if let Some(layer) = self.layers.get_mut(fetched.index) {
                 layer.contents.extend(fetched.contents);
@@ -397,9 +470,7 @@ fn remove_descendants(map: &mut BTreeMap<Box<str>, usize>, dir: &str) {
 fn read_layers(
     source: &dyn ImageSource,
     indexes: Vec<usize>,
-    selector: &ContentSelector,
-    wanted: &HashSet<String>,
-    limits: &Limits,
+    capture: &Capture<'_>,
     progress: &dyn Progress,
 ) -> Result<Vec<LayerFiles>> {
     // Layer reading is decompression-bound on local sources and network-bound
@@ -421,8 +492,8 @@ fn read_layers(
                     let size = source.descriptor().layers.get(index).and_then(|l| l.size);
                     progress.layer_started(index, size);
                     let result = source.open_layer(index).and_then(|stream| match stream {
-                        LayerStream::Tar(reader) => read_tar_layer(index, reader, selector, wanted, limits, progress),
-                        LayerStream::Directory(root) => read_directory(&root, selector, wanted, limits),
+                        LayerStream::Tar(reader) => read_tar_layer(index, reader, capture, progress),
+                        LayerStream::Directory(root) => read_directory(&root, capture),
                     });
                     progress.layer_finished(index);
                     if result.is_err() {
@@ -584,11 +655,10 @@ fn detect_compression(head: &[u8]) -> Compression {
 fn read_tar_layer(
     index: usize,
     reader: Box<dyn Read + Send>,
-    selector: &ContentSelector,
-    wanted: &HashSet<String>,
-    limits: &Limits,
+    capture: &Capture<'_>,
     progress: &dyn Progress,
 ) -> Result<LayerFiles> {
+    let limits = capture.limits;
     let violation = Violation::default();
     let stored = Cell::new(0u64);
     let counted = StoredCounter {
@@ -622,7 +692,7 @@ fn read_tar_layer(
             limits,
             violation: &violation,
         };
-        index_tar(index, limiter, selector, wanted, limits, &violation)
+        index_tar(index, limiter, capture, &violation)
     };
     let mut layer = result?;
     // Read whatever follows the end-of-archive marker so the digest is checked over the whole blob.
@@ -638,11 +708,10 @@ fn read_tar_layer(
 fn index_tar<R: Read>(
     index: usize,
     reader: UncompressedLimiter<'_, R>,
-    selector: &ContentSelector,
-    wanted: &HashSet<String>,
-    limits: &Limits,
+    capture: &Capture<'_>,
     violation: &Violation,
 ) -> Result<LayerFiles> {
+    let limits = capture.limits;
     let fail =
         |e: io::Error| violation.take().unwrap_or_else(|| ImageError::BadTar { layer: index, reason: e.to_string() });
     let mut archive = tar::Archive::new(reader);
@@ -710,13 +779,8 @@ fn index_tar<R: Read>(
             size: if kind == EntryKind::File { size } else { 0 },
             kind,
         };
-        if record.kind == EntryKind::File
-            && size <= limits.max_captured_file_size
-            && (selector.matches(&path) || wanted.contains(&path))
-        {
-            let mut data = Vec::with_capacity(size as usize);
-            entry.read_to_end(&mut data).map_err(fail)?;
-            layer.contents.insert(path.clone().into(), data.into());
+        if record.kind == EntryKind::File {
+            capture.take(&mut layer, &path, &record, &mut entry).map_err(fail)?;
         }
         layer.entries.insert(path.into(), record);
     }
@@ -756,12 +820,8 @@ fn child_of(parent: &str, name: &str) -> String {
 }
 
 /// Indexes an unpacked root filesystem as one layer, without following symlinks.
-fn read_directory(
-    root: &Path,
-    selector: &ContentSelector,
-    wanted: &HashSet<String>,
-    limits: &Limits,
-) -> Result<LayerFiles> {
+fn read_directory(root: &Path, capture: &Capture<'_>) -> Result<LayerFiles> {
+    let limits = capture.limits;
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
 
     let mut layer = LayerFiles::default();
@@ -809,29 +869,27 @@ fn read_directory(
                 continue; // sockets
             };
             let size = if kind == EntryKind::File { meta.len() } else { 0 };
-            if kind == EntryKind::File
-                && size <= limits.max_captured_file_size
-                && (selector.matches(&image_path) || wanted.contains(&image_path))
+            let record = Entry {
+                kind,
+                mode: meta.mode() & 0o7777,
+                uid: meta.uid().into(),
+                gid: meta.gid().into(),
+                size,
+                mtime: meta.mtime().max(0) as u64,
+            };
+            if record.kind == EntryKind::File
+                && (capture.keeps(&image_path, size) || capture.inspector.wants(&image_path, &record))
             {
-                match std::fs::read(item.path()) {
-                    Ok(data) => {
-                        layer.contents.insert(image_path.clone().into(), data.into());
-                    }
-                    Err(e) => tracing::warn!(path = %item.path().display(), error = %e, "cannot read selected file"),
+                // A file that vanished or cannot be read is skipped, as a
+                // scanner of a live directory must expect.
+                let taken = std::fs::File::open(item.path())
+                    .and_then(|mut file| capture.take(&mut layer, &image_path, &record, &mut file));
+                if let Err(e) = taken {
+                    tracing::warn!(path = %item.path().display(), error = %e, "cannot read file");
                 }
             }
             layer.uncompressed_size += size;
-            layer.entries.insert(
-                image_path.into(),
-                Entry {
-                    kind,
-                    mode: meta.mode() & 0o7777,
-                    uid: meta.uid().into(),
-                    gid: meta.gid().into(),
-                    size,
-                    mtime: meta.mtime().max(0) as u64,
-                },
-            );
+            layer.entries.insert(image_path.into(), record);
         }
     }
     Ok(layer)

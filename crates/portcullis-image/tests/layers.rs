@@ -244,3 +244,59 @@ fn missing_and_unknown_sources_are_clear_errors() {
     let error = source::open(bogus.to_str().unwrap(), &SourceOptions::default()).err().unwrap();
     assert!(error.to_string().contains("neither an OCI archive"), "{error}");
 }
+
+/// Records what it was shown.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<(usize, String, Vec<u8>)>>);
+
+impl portcullis_image::tree::FileInspector for Recorder {
+    fn wants(&self, path: &str, _entry: &portcullis_image::tree::Entry) -> bool {
+        !path.ends_with(".skip")
+    }
+
+    fn inspect(
+        &self,
+        layer: usize,
+        path: &str,
+        _entry: &portcullis_image::tree::Entry,
+        reader: &mut dyn std::io::Read,
+    ) -> std::io::Result<()> {
+        // Read only a prefix: the tree must skip the rest itself.
+        let mut head = vec![0u8; 4];
+        let n = reader.read(&mut head)?;
+        head.truncate(n);
+        self.0.lock().unwrap().push((layer, path.to_owned(), head));
+        Ok(())
+    }
+}
+
+#[test]
+fn inspector_sees_every_wanted_file_of_every_layer_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write_layout(
+        dir.path(),
+        &[
+            gz(&[Member::Dir("etc/"), Member::File("etc/os-release", b"ID=x\n"), Member::File("a.skip", b"zzz")]),
+            zst(&[Member::File("etc/os-release", b"ID=y\n"), Member::File("bin/tool", b"\x7fELF rest")]),
+        ],
+    );
+    let sources = source::open(&format!("oci-dir:{}", dir.path().display()), &SourceOptions::default()).unwrap();
+    let recorder = Recorder::default();
+    let selector = ContentSelector::new(&["/etc/os-release"]).unwrap();
+    let tree =
+        FileTree::build_inspected(sources[0].as_ref(), &selector, &recorder, &Limits::default(), &NoProgress).unwrap();
+    let mut seen = recorder.0.into_inner().unwrap();
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec![
+            (0, "/etc/os-release".to_owned(), b"ID=x".to_vec()),
+            (1, "/bin/tool".to_owned(), b"\x7fELF".to_vec()),
+            (1, "/etc/os-release".to_owned(), b"ID=y".to_vec()),
+        ]
+    );
+    // Capturing and inspecting the same file both work.
+    assert_eq!(text(&tree, "/etc/os-release").as_deref(), Some("ID=y\n"));
+    // A partly read file did not desynchronise the stream.
+    assert!(tree.entry("/bin/tool").is_some());
+}

@@ -5,12 +5,13 @@
 //! fixtures in `../shared/fixtures/`. [`analyze`] wires them to an image's
 //! file tree and attributes every package to the layer that installed it.
 
-pub mod distro;
 pub mod binary;
 pub mod content;
+pub mod distro;
 pub mod lang;
 pub mod os;
 
 mod analyze;
+mod context;
 
 pub use analyze::{AnalyzeError, AnalyzeOptions, Scope, analyze, cataloger_files};

@@ -6,6 +6,7 @@
 //! to build the SBOM entry. Finding the files in an image is the caller's job;
 //! the paths and patterns it needs are the constants below.
 
+pub(crate) mod catalog;
 mod copyright;
 mod deb822;
 mod info;

@@ -5,6 +5,7 @@
 //! image is the caller's job ([`DATABASE_PATHS`], [`MANIFEST_PATHS`]).
 
 pub mod bdb;
+pub(crate) mod catalog;
 pub mod header;
 pub mod manifest;
 pub mod ndb;

@@ -5,6 +5,8 @@
 //! directory, the `R:` lines after it are files in it, and a `Z:` line
 //! right after an `R:` is that file's checksum.
 
+pub(crate) mod catalog;
+
 use portcullis_sbom::{Distro, OwnedFile, Package, PackageType, SourcePackage};
 
 use crate::distro::os_package_purl;

@@ -6,6 +6,7 @@
 //! * [`layout`]: writes OCI image layouts from layer and config descriptions.
 //! * [`rawtar`]: hand-made tar headers for hostile entries (`../` names,
 //!   absolute paths, escaping hard links, absurd sizes).
+//! * [`schema`]: the official CycloneDX and SPDX validators, from PyPI.
 //! * [`http`]: a tiny loopback HTTP server for fakes a real registry cannot
 //!   play (redirects to another host, tampered answers).
 //!
@@ -15,6 +16,7 @@
 pub mod http;
 pub mod layout;
 pub mod rawtar;
+pub mod schema;
 pub mod registry;
 pub mod token;
 

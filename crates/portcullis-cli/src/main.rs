@@ -1,16 +1,17 @@
 //! The `portcullis` command: wires the library crates to a command line.
 
-use std::io::{IsTerminal, Write};
+use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use portcullis_catalog::{AnalyzeOptions, Scope};
 use portcullis_image::Limits;
 use portcullis_image::source::{self, Credentials, Platform, PlatformChoice, RegistryOptions, SourceOptions};
 use portcullis_sbom::Sbom;
 
+mod output;
 mod progress;
 
 /// Container image analysis: SBOMs from registries, OCI layouts, archives and directories.
@@ -31,18 +32,30 @@ struct Cli {
 enum Command {
     /// Catalogue the packages of an image and print its SBOM.
     Sbom(Box<SbomArgs>),
+    /// Convert an SBOM document between formats.
+    Convert(ConvertArgs),
     /// List the files each cataloger reads.
     Catalogers,
+}
+
+#[derive(Args)]
+struct ConvertArgs {
+    /// The document to read, in any supported format (detected), or `-` for stdin.
+    input: String,
+    /// Output format, optionally written to a file: FORMAT or FORMAT=FILE; repeatable.
+    #[arg(short, long = "output", value_name = "FORMAT[=FILE]", default_value = "json")]
+    outputs: Vec<String>,
 }
 
 #[derive(Args)]
 struct SbomArgs {
     /// The image: registry:REF, oci-dir:PATH[:TAG], oci-archive:PATH[:TAG],
     /// docker-archive:PATH[:REPO:TAG], dir:PATH, or any of these without the
-    /// scheme (auto-detected).
+    /// scheme (auto-detected); or sbom:FILE, an SBOM made elsewhere.
     source: String,
     /// Output format, optionally written to a file: FORMAT or FORMAT=FILE;
-    /// repeat for several. Formats: table, json.
+    /// repeat for several. Formats: table, json, cyclonedx-json,
+    /// cyclonedx-xml, spdx-json, spdx-tag-value.
     #[arg(short, long = "output", value_name = "FORMAT[=FILE]", default_value = "table")]
     outputs: Vec<String>,
     /// Which files to catalogue.
@@ -122,22 +135,6 @@ enum ScopeArg {
     AllLayers,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Table,
-    Json,
-}
-
-impl Format {
-    fn parse(text: &str) -> Result<Format> {
-        Ok(match text {
-            "table" => Format::Table,
-            "json" => Format::Json,
-            other => bail!("unknown output format {other:?}; supported: table, json"),
-        })
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
@@ -165,6 +162,7 @@ fn init_logging(verbose: u8) {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Sbom(args) => sbom(*args, cli.quiet),
+        Command::Convert(args) => convert(args),
         Command::Catalogers => {
             for (name, files) in portcullis_catalog::cataloger_files() {
                 println!("{name}");
@@ -178,16 +176,9 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn sbom(args: SbomArgs, quiet: bool) -> Result<()> {
-    let outputs = args
-        .outputs
-        .iter()
-        .map(|spec| match spec.split_once('=') {
-            Some((format, file)) => Ok((Format::parse(format)?, Some(PathBuf::from(file)))),
-            None => Ok((Format::parse(spec)?, None)),
-        })
-        .collect::<Result<Vec<_>>>()?;
-    if outputs.iter().filter(|(_, file)| file.is_none()).count() > 1 {
-        bail!("only one output can go to stdout; give the others a file: -o FORMAT=FILE");
+    let outputs = output::parse(&args.outputs)?;
+    if let Some(path) = args.source.strip_prefix("sbom:") {
+        return output::write(&outputs, &read_documents(path)?);
     }
     let platform =
         if args.all_platforms { PlatformChoice::All } else { PlatformChoice::One(Platform::parse(&args.platform)?) };
@@ -225,33 +216,22 @@ fn sbom(args: SbomArgs, quiet: bool) -> Result<()> {
         display.finish();
         sboms.push(sbom);
     }
-    for (format, file) in outputs {
-        let text = render(format, &sboms);
-        match file {
-            Some(path) => std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?,
-            None => {
-                let mut stdout = std::io::stdout().lock();
-                // A closed pipe (e.g. `| head`) is not an error worth reporting.
-                let _ = stdout.write_all(text.as_bytes());
-            }
-        }
-    }
-    Ok(())
+    output::write(&outputs, &sboms)
 }
 
-fn render(format: Format, sboms: &[Sbom]) -> String {
-    match (format, sboms) {
-        (Format::Json, [one]) => one.to_json() + "\n",
-        (Format::Json, many) => serde_json::to_string_pretty(many).unwrap_or_default() + "\n",
-        (Format::Table, [one]) => portcullis_sbom::render_table(one),
-        (Format::Table, many) => many
-            .iter()
-            .map(|sbom| {
-                let platform =
-                    sbom.source.image.as_ref().and_then(|i| i.platform.clone()).unwrap_or_else(|| "unknown".into());
-                format!("== platform {platform}\n{}", portcullis_sbom::render_table(sbom))
-            })
-            .collect::<Vec<_>>()
-            .join("\n"),
-    }
+/// Reads an SBOM document in any supported format (`-` is stdin).
+fn read_documents(path: &str) -> Result<Vec<Sbom>> {
+    let bytes = if path == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin().read_to_end(&mut bytes).context("reading stdin")?;
+        bytes
+    } else {
+        std::fs::read(path).with_context(|| format!("reading {path}"))?
+    };
+    portcullis_sbom::format::read_all(&bytes).with_context(|| format!("cannot read the SBOM in {path}"))
+}
+
+fn convert(args: ConvertArgs) -> Result<()> {
+    let outputs = output::parse(&args.outputs)?;
+    output::write(&outputs, &read_documents(&args.input)?)
 }

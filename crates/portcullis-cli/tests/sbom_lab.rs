@@ -315,3 +315,43 @@ fn unreachable_registry_is_a_clear_error() {
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("unreachable") && out.stderr.contains("connection refused"), "{}", out.stderr);
 }
+
+#[test]
+fn standard_formats_validate_and_convert_back() {
+    let lab = lab();
+    let dir = tempfile::tempdir().unwrap();
+    let source = format!("oci-dir:{}", lab.join("oci/deb-python").display());
+    let formats = ["cyclonedx-json", "cyclonedx-xml", "spdx-json", "spdx-tag-value"];
+    let mut args = vec!["sbom".to_owned(), source.clone(), "-o".to_owned(), "json".to_owned()];
+    for format in formats {
+        args.push("-o".into());
+        args.push(format!("{format}={}", dir.path().join(format).display()));
+    }
+    let out = portcullis(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let native: Value = serde_json::from_str(&out.stdout).unwrap();
+    let documents: Vec<(&str, String, String)> = formats
+        .iter()
+        .map(|f| (*f, format!("deb-python as {f}"), std::fs::read_to_string(dir.path().join(f)).unwrap()))
+        .collect();
+    portcullis_testkit::schema::validate(&documents);
+
+    for format in formats {
+        let file = dir.path().join(format);
+        // Both ways in: `convert`, and `sbom:` as a source.
+        let converted = portcullis(&["convert", file.to_str().unwrap(), "-o", "json"]);
+        assert_eq!(converted.code, 0, "{format}: {}", converted.stderr);
+        let converted: Value = serde_json::from_str(&converted.stdout).unwrap();
+        assert_eq!(ids(&native), ids(&converted), "{format}: package set after conversion");
+        let reread = sbom_json(&format!("sbom:{}", file.display()), &[]);
+        assert_eq!(ids(&native), ids(&reread), "{format}: package set read as a source");
+    }
+    let out = portcullis(&["convert", "/no/such/sbom.json"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("reading /no/such/sbom.json"), "{}", out.stderr);
+    let garbage = dir.path().join("garbage");
+    std::fs::write(&garbage, "hello").unwrap();
+    let out = portcullis(&["sbom", &format!("sbom:{}", garbage.display())]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("cannot read the SBOM"), "{}", out.stderr);
+}

@@ -29,17 +29,28 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# 2. Lab images, built while cargo compiles the tests (the lab is mostly I/O).
+# 2. Lab images and validators, prepared while cargo compiles the tests.
 mkdir -p target
 lab_log=target/lab-build.log
 log "building lab images into $PORTCULLIS_LAB (log: $lab_log)"
-( SKIP_REGISTRY=1 SKIP_BINS=1 "$PORTCULLIS_SHARED/lab/build.sh" "$PORTCULLIS_LAB" >"$lab_log" 2>&1 ) &
+( SKIP_REGISTRY=1 "$PORTCULLIS_SHARED/lab/build.sh" "$PORTCULLIS_LAB" >"$lab_log" 2>&1 ) &
 lab_pid=$!
+# The official CycloneDX/SPDX validators (PyPI), for the format tests.
+schema_log=target/schema-venv.log
+( ./scripts/schema-venv.sh >"$schema_log" 2>&1 ) &
+schema_pid=$!
 
 log "compiling tests"
 compile_status=0
 cargo test --workspace --no-run --quiet || compile_status=$?
 
+schema_status=0
+wait "$schema_pid" || schema_status=$?
+if [ "$schema_status" != 0 ]; then
+  cat "$schema_log" >&2
+  log "schema validator venv failed (exit $schema_status)"
+  exit 1
+fi
 lab_status=0
 wait "$lab_pid" || lab_status=$?
 if [ "$lab_status" != 0 ]; then

@@ -2,13 +2,19 @@
 //! every cataloger, and attribute each package to the layer that installed it.
 
 use portcullis_image::source::ImageSource;
-use portcullis_image::tree::{ContentSelector, FileTree, Progress};
+use portcullis_image::tree::{ContentSelector, Entry, EntryKind, FileTree, Progress};
 use portcullis_image::{ImageError, Limits};
-use portcullis_sbom::{Layer, Sbom, SchemaInfo, SourceInfo, ToolInfo};
+use portcullis_sbom::{ContentMatch, Dockerfile, FileRecord, Layer, Sbom, SchemaInfo, SourceInfo, ToolInfo};
 
+use crate::binary::classifiers;
+use crate::content::dockerfile;
+use crate::content::retrieve::{DEFAULT_RETRIEVE_MAX, DEFAULT_RETRIEVE_PATHS, retrieve};
 use crate::context::CatalogContext;
 use crate::distro;
+use crate::inspect::{FileFindings, InspectOptions, Inspector};
+use crate::lang::{dotnet, java, javascript, php, python, ruby, rust};
 use crate::os::{apk, dpkg, rpm};
+use crate::relate;
 
 /// Which files the catalogers look at.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -29,10 +35,32 @@ impl Scope {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+/// Everything an analysis can be asked to do.
+#[derive(Debug, Clone)]
 pub struct AnalyzeOptions {
     pub scope: Scope,
     pub limits: Limits,
+    /// The per-file pass: digests, secret and content search, binaries.
+    pub inspect: InspectOptions,
+    /// Files whose text is kept in the SBOM for policies (`/etc/passwd` by default).
+    pub retrieve_files: Vec<String>,
+    /// Bytes kept per retrieved file.
+    pub retrieve_max: usize,
+    /// A Dockerfile supplied by the user; otherwise one is rebuilt from the history.
+    pub dockerfile: Option<Dockerfile>,
+}
+
+impl Default for AnalyzeOptions {
+    fn default() -> Self {
+        AnalyzeOptions {
+            scope: Scope::default(),
+            limits: Limits::default(),
+            inspect: InspectOptions::default(),
+            retrieve_files: DEFAULT_RETRIEVE_PATHS.iter().map(|p| (*p).to_owned()).collect(),
+            retrieve_max: DEFAULT_RETRIEVE_MAX,
+            dockerfile: None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,14 +71,48 @@ pub enum AnalyzeError {
     Database { path: String, layer: usize, message: String },
 }
 
-/// The files each cataloger reads, as published in `docs/catalogers.md`.
+/// What each cataloger reads, as published in `docs/catalogers.md`: glob
+/// patterns of files held in memory, or, for catalogers of self-contained
+/// files that see every file as it streams by, the files they pick.
 pub fn cataloger_files() -> Vec<(&'static str, Vec<&'static str>)> {
+    let mut classifier_globs: Vec<&str> =
+        classifiers::classifiers().iter().flat_map(|c| c.file_globs.iter().copied()).collect();
+    classifier_globs.sort_unstable();
+    classifier_globs.dedup();
     vec![
         ("distro", distro::DISTRO_FILES.to_vec()),
         ("dpkg", dpkg::PATTERNS.to_vec()),
         ("apk", apk::PATTERNS.to_vec()),
         ("rpm", rpm::DATABASE_PATHS.iter().chain(rpm::MANIFEST_PATHS).copied().collect()),
+        ("python", python::PATTERNS.to_vec()),
+        ("npm", javascript::PATTERNS.to_vec()),
+        ("ruby", ruby::PATTERNS.to_vec()),
+        ("php-composer", php::PATTERNS.to_vec()),
+        ("dotnet-deps", dotnet::PATTERNS.to_vec()),
+        ("rust-cargo-lock", rust::PATTERNS.to_vec()),
+        ("java (streamed)", java::PATTERNS.to_vec()),
+        ("go-module-binary, rust-cargo-auditable (streamed)", vec!["every ELF, PE or Mach-O executable"]),
+        ("binary-classifier (streamed, file names)", classifier_globs),
     ]
+}
+
+/// The glob patterns whose contents the tree must hold for the catalogers
+/// (the streamed catalogers need none).
+fn held_patterns() -> Vec<&'static str> {
+    [
+        distro::DISTRO_FILES,
+        dpkg::PATTERNS,
+        apk::PATTERNS,
+        rpm::DATABASE_PATHS,
+        rpm::MANIFEST_PATHS,
+        python::PATTERNS,
+        javascript::PATTERNS,
+        ruby::PATTERNS,
+        php::PATTERNS,
+        dotnet::PATTERNS,
+        rust::PATTERNS,
+    ]
+    .concat()
 }
 
 /// Analyses one image into an SBOM.
@@ -59,20 +121,84 @@ pub fn analyze(
     options: &AnalyzeOptions,
     progress: &dyn Progress,
 ) -> Result<Sbom, AnalyzeError> {
-    let patterns: Vec<&str> = cataloger_files().into_iter().flat_map(|(_, files)| files).collect();
+    let mut patterns: Vec<&str> = held_patterns();
+    patterns.extend(options.retrieve_files.iter().map(String::as_str));
     let selector = ContentSelector::new(&patterns)?;
-    let tree = FileTree::build(source, &selector, &options.limits, progress)?;
+    let inspector = Inspector::new(&options.inspect);
+    let tree = FileTree::build_inspected(source, &selector, &inspector, &options.limits, progress)?;
+    let findings = inspector.into_results();
     let descriptor = source.descriptor();
     let read = |path: &str| tree.read(path).ok().flatten().map(|c| c.data.to_vec());
     let exists = |path: &str| tree.resolve(path).ok().flatten().is_some();
     let distro = distro::detect(&read, &exists);
     let diff_ids: Vec<Option<String>> = descriptor.layers.iter().map(|l| l.diff_id.clone()).collect();
     let cx = CatalogContext { tree: &tree, distro: distro.as_ref(), scope: options.scope, diff_ids: &diff_ids };
+
     let mut packages = Vec::new();
     packages.extend(dpkg::catalog::catalog(&cx)?);
     packages.extend(apk::catalog::catalog(&cx)?);
     packages.extend(rpm::catalog::catalog(&cx)?);
+    packages.extend(python::catalog::catalog(&cx)?);
+    packages.extend(javascript::catalog::catalog(&cx)?);
+    packages.extend(cx.per_file(ruby::PATTERNS, |d| ruby::parse_gemspec(&d.data).map(|g| vec![ruby::to_package(&g)]))?);
+    packages.extend(cx.per_file(php::PATTERNS, |d| {
+        php::parse_installed_json(&d.data).map(|i| i.packages.iter().map(php::to_package).collect())
+    })?);
+    packages.extend(
+        cx.per_file(dotnet::PATTERNS, |d| dotnet::parse_deps_json(&d.data).map(|j| dotnet::to_packages(&j, &d.path)))?,
+    );
+    packages.extend(cx.per_file(rust::PATTERNS, |d| rust::parse_cargo_lock(&d.data))?);
+
+    let view = file_view(&tree, options.scope);
+    let mut files = Vec::with_capacity(view.len());
+    let mut secrets = Vec::new();
+    let mut content_matches = Vec::new();
+    for (path, entry, layer) in &view {
+        let found = findings.get(&(*layer, Box::from(*path)));
+        if let Some(found) = found {
+            let location = cx.location(path, *layer);
+            let layer_index = location.layer_index;
+            for package in &found.packages {
+                let mut package = package.clone();
+                package.locations = vec![location.clone()];
+                package.introduced_in_layer = Some(*layer);
+                packages.push(package);
+            }
+            let matches = |list: &[(String, u64)]| {
+                list.iter()
+                    .map(|(rule, line)| ContentMatch {
+                        rule: rule.clone(),
+                        path: (*path).to_owned(),
+                        line: *line,
+                        layer_index,
+                    })
+                    .collect::<Vec<_>>()
+            };
+            secrets.extend(matches(&found.secrets));
+            content_matches.extend(matches(&found.content_matches));
+        }
+        files.push(file_record(path, entry, cx.location(path, *layer).layer_index, found));
+    }
+
+    let packages = relate::merge_duplicates(packages);
+    let mut packages = relate::relate_to_os_packages(packages);
     packages.sort_by(|a, b| (&a.name, &a.version, &a.id).cmp(&(&b.name, &b.version, &b.id)));
+    relate::mark_file_owners(&mut files, &packages);
+
+    let retrieved_files = options
+        .retrieve_files
+        .iter()
+        .filter_map(|path| {
+            let content = tree.read(path).ok().flatten()?;
+            let mut file = retrieve(path, &content.data, options.retrieve_max);
+            file.layer_index = cx.location(path, content.layer).layer_index;
+            Some(file)
+        })
+        .collect();
+    let dockerfile = options
+        .dockerfile
+        .clone()
+        .or_else(|| descriptor.image.as_ref().map(|image| dockerfile::guessed(&image.history, &image.config)));
     let layers = descriptor
         .layers
         .iter()
@@ -99,10 +225,49 @@ pub fn analyze(
         distro,
         layers,
         packages,
-        files: Vec::new(),
-        secrets: Vec::new(),
-        content_matches: Vec::new(),
-        retrieved_files: Vec::new(),
-        dockerfile: None,
+        files,
+        secrets,
+        content_matches,
+        retrieved_files,
+        dockerfile,
     })
+}
+
+/// The files the scope covers: the squashed view, or every layer's entries.
+fn file_view(tree: &FileTree, scope: Scope) -> Vec<(&str, &Entry, usize)> {
+    match scope {
+        Scope::Squashed => tree.squashed().collect(),
+        Scope::AllLayers => tree
+            .layers()
+            .iter()
+            .flat_map(|layer| layer.entries().map(move |(path, entry)| (path, entry, layer.index)))
+            .collect(),
+    }
+}
+
+fn file_record(path: &str, entry: &Entry, layer_index: Option<usize>, found: Option<&FileFindings>) -> FileRecord {
+    let (kind, link_target) = match &entry.kind {
+        EntryKind::File => ("file", None),
+        EntryKind::Dir => ("dir", None),
+        EntryKind::Symlink(target) => ("symlink", Some(target.to_string())),
+        EntryKind::Hardlink(target) => ("hardlink", Some(target.to_string())),
+        EntryKind::CharDevice => ("char-device", None),
+        EntryKind::BlockDevice => ("block-device", None),
+        EntryKind::Fifo => ("fifo", None),
+    };
+    FileRecord {
+        path: path.to_owned(),
+        kind: kind.to_owned(),
+        mode: entry.mode,
+        uid: entry.uid,
+        gid: entry.gid,
+        size: entry.size,
+        link_target,
+        sha256: found.and_then(|f| f.sha256.clone()),
+        sha1: found.and_then(|f| f.sha1.clone()),
+        md5: found.and_then(|f| f.md5.clone()),
+        executable_format: found.and_then(|f| f.executable_format).map(str::to_owned),
+        layer_index,
+        owners: Vec::new(),
+    }
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use portcullis_image::tree::{ContentSelector, FileContent, FileTree};
-use portcullis_sbom::{Distro, Location};
+use portcullis_sbom::{Distro, Location, Package};
 
 use crate::analyze::{AnalyzeError, Scope};
 
@@ -14,6 +14,15 @@ struct DatabaseCopy<T> {
     path: String,
     layer: usize,
     records: Vec<T>,
+}
+
+/// One file a cataloger reads, with where it came from.
+pub struct Document {
+    /// The path the file was found at (symlinks not resolved).
+    pub path: String,
+    pub layer: usize,
+    pub data: Arc<[u8]>,
+    pub location: Location,
 }
 
 /// The tree and facts shared by every cataloger of one analysis.
@@ -28,7 +37,8 @@ impl CatalogContext<'_> {
     pub fn location(&self, path: &str, layer: usize) -> Location {
         Location {
             path: path.to_owned(),
-            layer_index: (!self.diff_ids.is_empty()).then_some(layer),
+            // A `dir:` source is one pseudo-layer without a diff id: no layer to name.
+            layer_index: self.diff_ids.iter().any(Option::is_some).then_some(layer),
             layer_diff_id: self.diff_ids.get(layer).cloned().flatten(),
         }
     }
@@ -131,5 +141,64 @@ impl CatalogContext<'_> {
         })?;
         let location = self.location(&content.path, content.layer);
         Some((content.data, location))
+    }
+
+    /// Every file matching `patterns` that the scope covers, with its content:
+    /// the squashed view's files, or every layer's copy for all-layers.
+    pub fn documents(&self, patterns: &[&str]) -> Result<Vec<Document>, AnalyzeError> {
+        let selector = ContentSelector::new(patterns)?;
+        let mut out = Vec::new();
+        match self.scope {
+            Scope::Squashed => {
+                for path in self.tree.glob(&selector) {
+                    if let Ok(Some(content)) = self.tree.read(path) {
+                        out.push(self.document(path, content.layer, content.data));
+                    }
+                }
+            }
+            Scope::AllLayers => {
+                for layer in self.tree.layers() {
+                    for (path, _) in layer.entries().filter(|(p, _)| selector.matches(p)) {
+                        if let Some(data) = layer.content(path) {
+                            out.push(self.document(path, layer.index, data));
+                        }
+                    }
+                }
+                out.sort_by(|a, b| (&a.path, a.layer).cmp(&(&b.path, b.layer)));
+            }
+        }
+        Ok(out)
+    }
+
+    fn document(&self, path: &str, layer: usize, data: Arc<[u8]>) -> Document {
+        Document { path: path.to_owned(), layer, location: self.location(path, layer), data }
+    }
+
+    /// Whether `path` exists in the squashed view (following symlinks).
+    pub fn exists(&self, path: &str) -> bool {
+        self.tree.resolve(path).ok().flatten().is_some()
+    }
+
+    /// Packages from self-contained files: `parse` turns one file into
+    /// packages, which get the file as location and its layer as the one
+    /// that introduced them. A file that does not parse is logged and
+    /// skipped: one broken manifest must not hide the rest of the image.
+    pub fn per_file<E: std::fmt::Display>(
+        &self,
+        patterns: &[&str],
+        parse: impl Fn(&Document) -> Result<Vec<Package>, E>,
+    ) -> Result<Vec<Package>, AnalyzeError> {
+        let mut packages = Vec::new();
+        for doc in self.documents(patterns)? {
+            match parse(&doc) {
+                Ok(found) => packages.extend(found.into_iter().map(|mut package| {
+                    package.locations = vec![doc.location.clone()];
+                    package.introduced_in_layer = Some(doc.layer);
+                    package
+                })),
+                Err(error) => tracing::warn!(path = doc.path, %error, "unreadable package file"),
+            }
+        }
+        Ok(packages)
     }
 }

@@ -13,5 +13,8 @@ pub mod os;
 
 mod analyze;
 mod context;
+mod inspect;
+mod relate;
 
 pub use analyze::{AnalyzeError, AnalyzeOptions, Scope, analyze, cataloger_files};
+pub use inspect::InspectOptions;

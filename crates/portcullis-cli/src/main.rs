@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use portcullis_catalog::{AnalyzeOptions, Scope};
+use portcullis_catalog::content::dockerfile;
+use portcullis_catalog::content::secrets::{ContentScanner, SecretRule, default_rules};
+use portcullis_catalog::{AnalyzeOptions, InspectOptions, Scope};
 use portcullis_image::Limits;
 use portcullis_image::source::{self, Credentials, Platform, PlatformChoice, RegistryOptions, SourceOptions};
 use portcullis_sbom::Sbom;
@@ -70,7 +72,79 @@ struct SbomArgs {
     #[command(flatten)]
     registry: RegistryArgs,
     #[command(flatten)]
+    content: ContentArgs,
+    #[command(flatten)]
     limits: LimitArgs,
+}
+
+#[derive(Args)]
+struct ContentArgs {
+    /// Extra digests for every file besides sha256: sha1, md5 (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "ALGORITHMS")]
+    file_digests: Vec<DigestArg>,
+    /// Do not search file contents for secrets.
+    #[arg(long)]
+    no_secrets: bool,
+    /// Add a secret rule, NAME=REGEX; repeatable.
+    #[arg(long = "secret-rule", value_name = "NAME=REGEX")]
+    secret_rules: Vec<String>,
+    /// Search file contents for NAME=REGEX (reported as content matches); repeatable.
+    #[arg(long = "content-search", value_name = "NAME=REGEX")]
+    content_search: Vec<String>,
+    /// Largest file searched for secrets and content, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 10 << 20)]
+    max_search_size: u64,
+    /// Keep the text of this file in the SBOM (for policies); repeatable. Default: /etc/passwd.
+    #[arg(long = "retrieve-file", value_name = "PATH")]
+    retrieve_files: Vec<String>,
+    /// Bytes kept per retrieved file.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 10)]
+    retrieve_max: usize,
+    /// The Dockerfile the image was built from (otherwise one is rebuilt from the history).
+    #[arg(long, value_name = "FILE")]
+    dockerfile: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DigestArg {
+    Sha1,
+    Md5,
+}
+
+impl ContentArgs {
+    fn inspect_options(&self) -> Result<InspectOptions> {
+        let mut options = InspectOptions::default();
+        options.digests.sha1 = self.file_digests.iter().any(|d| matches!(d, DigestArg::Sha1));
+        options.digests.md5 = self.file_digests.iter().any(|d| matches!(d, DigestArg::Md5));
+        let rules = |specs: &[String]| {
+            specs
+                .iter()
+                .map(|spec| SecretRule::parse(spec).with_context(|| format!("rule {spec:?}")))
+                .collect::<Result<Vec<_>>>()
+        };
+        let scanner = |rules: Vec<SecretRule>| {
+            let mut scanner = ContentScanner::new(rules);
+            scanner.max_file_size = self.max_search_size;
+            scanner
+        };
+        options.secrets = if self.no_secrets {
+            None
+        } else {
+            let mut all = default_rules();
+            all.extend(rules(&self.secret_rules)?);
+            Some(scanner(all))
+        };
+        let user = rules(&self.content_search)?;
+        options.content_search = (!user.is_empty()).then(|| scanner(user));
+        Ok(options)
+    }
+
+    fn dockerfile(&self) -> Result<Option<portcullis_sbom::Dockerfile>> {
+        let Some(path) = &self.dockerfile else { return Ok(None) };
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let parsed = dockerfile::from_user(&text).with_context(|| format!("invalid Dockerfile {}", path.display()))?;
+        Ok(Some(parsed))
+    }
 }
 
 #[derive(Args)]
@@ -196,12 +270,21 @@ fn sbom(args: SbomArgs, quiet: bool) -> Result<()> {
         },
         limits: args.limits.limits(),
     };
+    let defaults = AnalyzeOptions::default();
     let analyze_options = AnalyzeOptions {
         scope: match args.scope {
             ScopeArg::Squashed => Scope::Squashed,
             ScopeArg::AllLayers => Scope::AllLayers,
         },
         limits: options.limits,
+        inspect: args.content.inspect_options()?,
+        retrieve_files: if args.content.retrieve_files.is_empty() {
+            defaults.retrieve_files
+        } else {
+            args.content.retrieve_files.clone()
+        },
+        retrieve_max: args.content.retrieve_max,
+        dockerfile: args.content.dockerfile()?,
     };
     let show_progress = !quiet && std::io::stderr().is_terminal();
     let sources = {

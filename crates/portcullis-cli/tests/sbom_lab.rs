@@ -224,7 +224,7 @@ fn several_outputs_at_once() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.starts_with("NAME"));
     let written: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-    assert_eq!(written["schema"]["version"], "1.0");
+    assert_eq!(written["schema"]["version"], "1.1");
 }
 
 #[test]

@@ -20,7 +20,7 @@ mod table;
 pub use table::render_table;
 
 /// Version of the native JSON schema written by [`Sbom::to_json`].
-pub const SCHEMA_VERSION: &str = "1.0";
+pub const SCHEMA_VERSION: &str = "1.1";
 
 /// URL of the schema documentation, written into every document.
 pub const SCHEMA_URL: &str = "https://github.com/portcullis-scan/portcullis/blob/main/docs/sbom-json.md";

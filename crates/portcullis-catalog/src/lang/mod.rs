@@ -1,9 +1,9 @@
 //! Language ecosystems: one folder per ecosystem, one parser per file format.
-pub mod python;
-pub mod javascript;
-pub mod java;
-pub mod golang;
-pub mod rust;
-pub mod ruby;
-pub mod php;
 pub mod dotnet;
+pub mod golang;
+pub mod java;
+pub mod javascript;
+pub mod php;
+pub mod python;
+pub mod ruby;
+pub mod rust;

@@ -1,0 +1,3 @@
+module github.com/portcullis-scan/greeting
+
+go 1.19

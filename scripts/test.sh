@@ -15,17 +15,23 @@ export PORTCULLIS_LAB=${PORTCULLIS_LAB:-$(realpath -m target/lab)}
 export PORTCULLIS_FIXTURES=${PORTCULLIS_FIXTURES:-$PORTCULLIS_SHARED/fixtures}
 log() { printf '[test %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
-# 1. System packages: a real registry, skopeo to push to it, htpasswd for basic
-#    auth, openssl for the token-auth registry, and what the lab build uses.
+# 1. System packages (Debian): a real registry, skopeo to push to it,
+#    htpasswd for basic auth, openssl for the token-auth registry, what the lab
+#    build uses, and the real programs, jars and binaries that catalogers are
+#    checked against (their versions are asked from the tools themselves).
+packages=(docker-registry skopeo apache2-utils openssl umoci debootstrap jq curl file
+          libcommons-lang3-java libjackson2-core-java
+          busybox nginx-light haproxy memcached apache2-bin ruby php-cli redis-server nodejs
+          golang-go libpython3.11 openjdk-17-jre-headless)
 missing=()
-for tool in docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils openssl:openssl \
-            umoci:umoci debootstrap:debootstrap jq:jq curl:curl; do
-  command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
+for package in "${packages[@]}"; do
+  dpkg-query -W -f '${db:Status-Abbrev}' "$package" 2>/dev/null | grep -q '^ii' || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]}"
   SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
+  # Services some of these packages bring (nginx, memcached, redis...) are not started: no systemd here.
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 

@@ -180,10 +180,11 @@ pub fn analyze(
         files.push(file_record(path, entry, cx.location(path, *layer).layer_index, found));
     }
 
+    let canonical = |path: &str| canonical_path(&tree, path);
     let packages = relate::merge_duplicates(packages);
-    let mut packages = relate::relate_to_os_packages(packages);
+    let mut packages = relate::relate_to_os_packages(packages, &canonical);
     packages.sort_by(|a, b| (&a.name, &a.version, &a.id).cmp(&(&b.name, &b.version, &b.id)));
-    relate::mark_file_owners(&mut files, &packages);
+    relate::mark_file_owners(&mut files, &packages, &canonical);
 
     let retrieved_files = options
         .retrieve_files
@@ -231,6 +232,19 @@ pub fn analyze(
         retrieved_files,
         dockerfile,
     })
+}
+
+/// `path` with symlinks in its directories resolved (the file name itself is
+/// kept: a symlink is a file of its own). Unresolvable paths stay as they are.
+fn canonical_path(tree: &FileTree, path: &str) -> String {
+    match path.rsplit_once('/') {
+        Some((dir, name)) if !dir.is_empty() => match tree.resolve(dir) {
+            Ok(Some(resolved)) if resolved == "/" => format!("/{name}"),
+            Ok(Some(resolved)) => format!("{resolved}/{name}"),
+            _ => path.to_owned(),
+        },
+        _ => path.to_owned(),
+    }
 }
 
 /// The files the scope covers: the squashed view, or every layer's entries.

@@ -41,15 +41,18 @@ pub(crate) fn merge_duplicates(packages: Vec<Package>) -> Vec<Package> {
 /// against the other and policy can count it once. A classifier's guess
 /// about a file an OS package owns adds nothing the OS package does not say
 /// better, so those are dropped (as syft does).
-pub(crate) fn relate_to_os_packages(packages: Vec<Package>) -> Vec<Package> {
-    let mut owners: HashMap<&str, &str> = HashMap::new();
+///
+/// Paths are compared after `canonical` (symlinked directories resolved):
+/// dpkg lists `/bin/bash` where a merged-/usr image stores `/usr/bin/bash`.
+pub(crate) fn relate_to_os_packages(packages: Vec<Package>, canonical: &dyn Fn(&str) -> String) -> Vec<Package> {
+    let mut owners: HashMap<String, &str> = HashMap::new();
     for package in packages.iter().filter(|p| p.package_type.is_os()) {
         for file in &package.files {
-            owners.entry(file.path.as_str()).or_insert(package.id.as_str());
+            owners.entry(canonical(&file.path)).or_insert(package.id.as_str());
         }
     }
     let owner_of = |package: &Package| {
-        package.locations.iter().find_map(|l| owners.get(l.path.as_str())).map(|id| (*id).to_owned())
+        package.locations.iter().find_map(|l| owners.get(&canonical(&l.path))).map(|id| (*id).to_owned())
     };
     let assigned: Vec<Option<String>> =
         packages.iter().map(|p| if p.package_type.is_os() { None } else { owner_of(p) }).collect();
@@ -66,12 +69,13 @@ pub(crate) fn relate_to_os_packages(packages: Vec<Package>) -> Vec<Package> {
         .collect()
 }
 
-/// Fills each file record's `owners` with the packages that list the file.
-pub(crate) fn mark_file_owners(files: &mut [FileRecord], packages: &[Package]) {
-    let mut owners: HashMap<&str, Vec<&str>> = HashMap::new();
+/// Fills each file record's `owners` with the packages that list the file
+/// (paths compared after `canonical`, as in [`relate_to_os_packages`]).
+pub(crate) fn mark_file_owners(files: &mut [FileRecord], packages: &[Package], canonical: &dyn Fn(&str) -> String) {
+    let mut owners: HashMap<String, Vec<&str>> = HashMap::new();
     for package in packages {
         for file in &package.files {
-            owners.entry(file.path.as_str()).or_default().push(package.id.as_str());
+            owners.entry(canonical(&file.path)).or_default().push(package.id.as_str());
         }
     }
     for record in files {

@@ -16,8 +16,8 @@
 pub mod http;
 pub mod layout;
 pub mod rawtar;
-pub mod schema;
 pub mod registry;
+pub mod schema;
 pub mod token;
 
 pub use layout::{Compression, Image, Layer, OciLayout};

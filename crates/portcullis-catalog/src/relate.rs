@@ -21,6 +21,17 @@ pub(crate) fn merge_duplicates(packages: Vec<Package>) -> Vec<Package> {
                         kept.locations.push(location);
                     }
                 }
+                // Two classifiers can name the same software with different CPEs (curl, libcurl).
+                if let Some(serde_json::Value::Array(more)) = package.metadata.get("cpes")
+                    && let serde_json::Value::Array(cpes) =
+                        kept.metadata.entry("cpes".to_owned()).or_insert_with(|| serde_json::Value::Array(Vec::new()))
+                {
+                    for cpe in more {
+                        if !cpes.contains(cpe) {
+                            cpes.push(cpe.clone());
+                        }
+                    }
+                }
                 kept.introduced_in_layer = match (kept.introduced_in_layer, package.introduced_in_layer) {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),

@@ -83,7 +83,7 @@ struct ContentArgs {
     #[arg(long, value_delimiter = ',', value_name = "ALGORITHMS")]
     file_digests: Vec<DigestArg>,
     /// Do not search file contents for secrets.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "secret_rules")]
     no_secrets: bool,
     /// Add a secret rule, NAME=REGEX; repeatable.
     #[arg(long = "secret-rule", value_name = "NAME=REGEX")]

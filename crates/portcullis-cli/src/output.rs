@@ -23,9 +23,7 @@ pub fn parse(specs: &[String]) -> Result<Vec<Output>> {
                 Some((name, file)) => (name, Some(PathBuf::from(file))),
                 None => (spec.as_str(), None),
             };
-            let format = Format::parse(name).map_err(|_| {
-                anyhow::anyhow!("unknown output format {name:?}; supported: {}", Format::names().join(", "))
-            })?;
+            let format = Format::parse(name)?;
             Ok(Output { format, file })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -43,7 +41,10 @@ pub fn parse(specs: &[String]) -> Result<Vec<Output>> {
 pub fn write(outputs: &[Output], sboms: &[Sbom]) -> Result<()> {
     for output in outputs {
         match (output.format, sboms) {
-            (_, [one]) => emit(output, None, &format::write(one, output.format, &WriteOptions::default())?)?,
+            (_, [one]) => {
+                let file = output.file.as_ref().map(|f| PathBuf::from(with_platform(f, one)));
+                emit(output, file, &format::write(one, output.format, &WriteOptions::default())?)?
+            }
             (Format::Json, many) => emit(output, None, &(serde_json::to_string_pretty(many)? + "\n"))?,
             (Format::Table, many) => {
                 let tables: Vec<String> = many
@@ -63,7 +64,7 @@ pub fn write(outputs: &[Output], sboms: &[Sbom]) -> Result<()> {
                     );
                 };
                 for sbom in many {
-                    let name = file.to_string_lossy().replace("{platform}", &platform(sbom).replace('/', "-"));
+                    let name = with_platform(file, sbom);
                     let text = format::write(sbom, other, &WriteOptions::default())?;
                     emit(output, Some(PathBuf::from(name)), &text)?;
                 }
@@ -71,6 +72,11 @@ pub fn write(outputs: &[Output], sboms: &[Sbom]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `file` with `{platform}` replaced by the SBOM's platform, e.g. `linux-arm64-v8`.
+fn with_platform(file: &std::path::Path, sbom: &Sbom) -> String {
+    file.to_string_lossy().replace("{platform}", &platform(sbom).replace('/', "-"))
 }
 
 fn platform(sbom: &Sbom) -> String {

@@ -414,11 +414,13 @@ impl Sbom {
 
     /// Reads a native JSON document, refusing other major schema versions.
     pub fn from_json(text: &str) -> Result<Self, SbomError> {
-        let sbom: Sbom = serde_json::from_str(text)?;
+        let mut sbom: Sbom = serde_json::from_str(text)?;
         let major = |v: &str| v.split('.').next().map(str::to_owned);
         if major(&sbom.schema.version) != major(SCHEMA_VERSION) {
             return Err(SbomError::UnsupportedVersion { found: sbom.schema.version });
         }
+        // Minor versions only add fields: once read, the document is one of ours.
+        sbom.schema = SchemaInfo::default();
         Ok(sbom)
     }
 }

@@ -279,6 +279,15 @@ impl HashValue {
     }
 }
 
+/// A Subresource Integrity value (`sha512-<base64>`, as NuGet and npm write
+/// them) as a hex hash.
+fn from_subresource_integrity(alg: &str, value: &str) -> Option<HashValue> {
+    use base64::Engine as _;
+    let encoded = value.strip_prefix(alg)?.strip_prefix('-')?;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(encoded).ok()?;
+    HashValue::new(alg, &bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
 /// Package hashes from the model's metadata: keys `md5`, `sha1` (the Java
 /// cataloger's archive digest), `sha256`, `sha384`, `sha512` (hex strings),
 /// `digests` (array of `alg:hex`), and for Rust crates `checksum` (the
@@ -292,8 +301,8 @@ pub(crate) fn package_hashes(package: &Package) -> Vec<HashValue> {
         out.push(hash);
     }
     for (native, ..) in HASH_ALGORITHMS {
-        if let Some(hex) = package.metadata.get(native).and_then(|v| v.as_str())
-            && let Some(hash) = HashValue::new(native, hex)
+        if let Some(value) = package.metadata.get(native).and_then(|v| v.as_str())
+            && let Some(hash) = HashValue::new(native, value).or_else(|| from_subresource_integrity(native, value))
             && !out.contains(&hash)
         {
             out.push(hash);

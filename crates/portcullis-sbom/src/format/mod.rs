@@ -376,16 +376,16 @@ fn sniff(bytes: &[u8]) -> Result<Sniffed, FormatError> {
                     Err(FormatError::Unrecognized(format!("`bomFormat` is {bom_format}, expected \"CycloneDX\"")))
                 };
             }
-            if let Some(schema) = &probe.schema
-                && (schema.get("version").is_some() || schema.get("url").is_some())
-            {
-                return Ok(Sniffed::NativeJson);
-            }
             if probe.artifacts.is_some() && probe.descriptor.is_some() {
                 return Err(FormatError::Unrecognized(
                     "this is syft's own JSON format, which is not read; have syft write cyclonedx-json or spdx-json"
                         .to_owned(),
                 ));
+            }
+            if let Some(schema) = &probe.schema
+                && (schema.get("version").is_some() || schema.get("url").is_some())
+            {
+                return Ok(Sniffed::NativeJson);
             }
             if probe.context.is_some() {
                 return Err(FormatError::Unrecognized(

@@ -383,6 +383,7 @@ pub fn purl(entry: &ApkEntry, distro: Option<&Distro>) -> String {
 pub fn to_package(entry: &ApkEntry, distro: Option<&Distro>) -> Package {
     let mut package =
         Package::new(PackageType::Apk, &entry.name, &entry.version, entry.arch.as_deref(), purl(entry, distro));
+    package.found_by = Some("apk".to_owned());
     package.licenses = licenses(entry.license.as_deref());
     package.source = entry
         .origin

@@ -101,6 +101,7 @@ pub fn purl(entry: &DpkgEntry, distro: Option<&Distro>) -> String {
 pub fn to_package(entry: &DpkgEntry, files: Vec<OwnedFile>, licenses: Vec<String>, distro: Option<&Distro>) -> Package {
     let mut package =
         Package::new(PackageType::Deb, &entry.name, &entry.version, entry.architecture.as_deref(), purl(entry, distro));
+    package.found_by = Some("dpkg".to_owned());
     package.licenses = licenses;
     package.source =
         Some(SourcePackage { name: entry.source_name.clone(), version: Some(entry.source_version.clone()) });

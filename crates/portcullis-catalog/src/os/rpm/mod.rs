@@ -193,6 +193,7 @@ pub fn purl(pkg: &RpmPackage, distro: Option<&Distro>) -> String {
 pub fn to_package(pkg: &RpmPackage, distro: Option<&Distro>) -> Package {
     let mut out =
         Package::new(PackageType::Rpm, &pkg.name, &pkg.full_version(), pkg.arch.as_deref(), purl(pkg, distro));
+    out.found_by = Some("rpm".to_owned());
     out.licenses = pkg.license.iter().filter(|l| !l.is_empty()).cloned().collect();
     out.source = pkg.source_rpm.as_deref().and_then(parse_source_rpm);
     out.vendor = pkg.vendor.clone();

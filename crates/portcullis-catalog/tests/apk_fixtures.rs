@@ -1,49 +1,12 @@
 //! The apk cataloger against the real databases in `shared/fixtures/apk/`.
 
-use std::fs;
-use std::path::{Path, PathBuf};
-
 use packageurl::PackageUrl;
 use portcullis_catalog::os::apk::{
     self, ApkEntry, ApkError, INSTALLED_DB, licenses, parse_installed, parse_installed_detailed, to_package,
 };
 use portcullis_sbom::{Distro, PackageType};
+use portcullis_testkit::data::{assert_same_packages, expected_json, fixture_dirs_nested, fixtures_root, read_bytes};
 use serde_json::{Value, json};
-
-fn fixtures_root() -> PathBuf {
-    match std::env::var_os("PORTCULLIS_FIXTURES") {
-        Some(root) => PathBuf::from(root),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"),
-    }
-}
-
-/// Every directory under `apk/` holding an `expected.json`, at any depth
-/// (edge cases sit one level down). A missing or empty tree fails the test.
-fn fixture_dirs() -> Vec<PathBuf> {
-    let root = fixtures_root().join("apk");
-    assert!(
-        root.is_dir(),
-        "fixture directory {} is missing; set PORTCULLIS_FIXTURES to the shared fixtures root",
-        root.display()
-    );
-    let mut found = Vec::new();
-    let mut pending = vec![root.clone()];
-    while let Some(dir) = pending.pop() {
-        if dir.join("expected.json").is_file() {
-            found.push(dir.clone());
-        }
-        let entries = fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
-        pending.extend(entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()));
-    }
-    found.sort();
-    assert!(!found.is_empty(), "no fixtures under {}", root.display());
-    found
-}
-
-fn read_json(path: &Path) -> Value {
-    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("invalid JSON in {}: {e}", path.display()))
-}
 
 fn entry_json(e: &ApkEntry) -> Value {
     json!({
@@ -70,23 +33,18 @@ fn sort_key(v: &Value) -> String {
 
 #[test]
 fn every_apk_fixture_parses_to_its_expected_packages() {
-    let dirs = fixture_dirs();
+    // Edge cases sit one level down, in apk/edge-cases/.
+    let dirs = fixture_dirs_nested("apk");
     for dir in &dirs {
         let name = dir.display().to_string();
-        let expected = read_json(&dir.join("expected.json"));
-        let db = dir.join(INSTALLED_DB.trim_start_matches('/'));
-        let bytes = fs::read(&db).unwrap_or_else(|e| panic!("{}: {e}", db.display()));
+        let expected = expected_json(dir);
+        let bytes = read_bytes(&dir.join(INSTALLED_DB.trim_start_matches('/')));
         let report = parse_installed_detailed(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(report.malformed_lines, 0, "{name}: malformed lines in a genuine database");
 
-        let mut got: Vec<Value> = report.entries.iter().map(entry_json).collect();
-        let mut want: Vec<Value> = expected["packages"].as_array().cloned().unwrap_or_default();
-        got.sort_by_key(sort_key);
-        want.sort_by_key(sort_key);
-        assert_eq!(got.len(), want.len(), "{name}: package count");
-        for (g, w) in got.iter().zip(&want) {
-            assert_eq!(g, w, "{name}: package differs");
-        }
+        let got: Vec<Value> = report.entries.iter().map(entry_json).collect();
+        let want: Vec<Value> = expected["packages"].as_array().cloned().unwrap_or_default();
+        assert_same_packages(&name, got, want, sort_key);
         assert_eq!(Some(report.entries.len() as u64), expected["package_count"].as_u64(), "{name}: package_count");
         let skipped: Vec<Value> =
             report.skipped.iter().map(|s| json!({"name": s.name, "version": s.version})).collect();
@@ -134,8 +92,7 @@ fn every_apk_fixture_parses_to_its_expected_packages() {
 fn known_fixture_details() {
     let root = fixtures_root().join("apk");
     let load = |fixture: &str| {
-        let path = root.join(fixture).join("lib/apk/db/installed");
-        let bytes = fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let bytes = read_bytes(&root.join(fixture).join("lib/apk/db/installed"));
         parse_installed(&bytes).unwrap_or_else(|e| panic!("{fixture}: {e}"))
     };
 

@@ -12,24 +12,8 @@ use std::time::Instant;
 
 use portcullis_catalog::binary::classifiers::{FOUND_BY, classifiers, classify, wants};
 use portcullis_sbom::{Package, PackageType};
+use portcullis_testkit::data::{lab_rootfs, read_bytes, regular_files};
 use regex::Regex;
-
-fn lab_root() -> PathBuf {
-    match std::env::var_os("PORTCULLIS_LAB") {
-        Some(root) => PathBuf::from(root),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/lab"),
-    }
-}
-
-fn lab_rootfs(image: &str) -> PathBuf {
-    let dir = lab_root().join("rootfs").join(image).join("rootfs");
-    assert!(
-        dir.join("var/lib/dpkg/status").is_file(),
-        "lab image rootfs {} is missing: run ./scripts/test.sh (it builds the lab), or set PORTCULLIS_LAB",
-        dir.display()
-    );
-    dir
-}
 
 /// stdout and stderr of a command (several tools print versions on stderr).
 fn run(program: &str, args: &[&str]) -> String {
@@ -60,7 +44,7 @@ fn dpkg_version(package: &str) -> String {
 }
 
 fn classify_file(path: &Path) -> Vec<Package> {
-    let bytes = fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let bytes = read_bytes(path);
     let name = path.to_string_lossy();
     assert!(wants(&name), "no classifier wants {name}");
     classify(&name, &bytes)
@@ -320,21 +304,9 @@ fn wrong_file_names_and_foreign_binaries_yield_nothing() {
 
 /// Every regular file of a lab image, classified as the layer stream would.
 fn classify_rootfs(root: &Path) -> (BTreeSet<(String, String, String)>, usize) {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in fs::read_dir(dir).unwrap().flatten() {
-            let kind = entry.file_type().unwrap();
-            if kind.is_dir() {
-                walk(&entry.path(), out);
-            } else if kind.is_file() {
-                out.push(entry.path());
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(root, &mut files);
     let mut found = BTreeSet::new();
     let mut wanted = 0;
-    for file in files {
+    for file in regular_files(root) {
         let image_path = format!("/{}", file.strip_prefix(root).unwrap().display());
         if !wants(&image_path) {
             continue;

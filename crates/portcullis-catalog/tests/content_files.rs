@@ -11,40 +11,7 @@ use std::process::{Command, Stdio};
 
 use portcullis_catalog::content::files::{DigestOptions, FORMAT_PROBE_LEN, FileDigester, digest, executable_format};
 use portcullis_catalog::content::retrieve::{DEFAULT_RETRIEVE_MAX, DEFAULT_RETRIEVE_PATHS, retrieve};
-
-fn lab_root() -> PathBuf {
-    match std::env::var_os("PORTCULLIS_LAB") {
-        Some(root) => PathBuf::from(root),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/lab"),
-    }
-}
-
-fn lab_rootfs(image: &str) -> PathBuf {
-    let dir = lab_root().join("rootfs").join(image).join("rootfs");
-    assert!(
-        dir.join("var/lib/dpkg/status").is_file(),
-        "lab image rootfs {} is missing: run ./scripts/test.sh (it builds the lab), or set PORTCULLIS_LAB",
-        dir.display()
-    );
-    dir
-}
-
-fn regular_files(dir: &Path) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in fs::read_dir(dir).unwrap().flatten() {
-            let kind = entry.file_type().unwrap();
-            if kind.is_dir() {
-                walk(&entry.path(), out);
-            } else if kind.is_file() {
-                out.push(entry.path());
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, &mut out);
-    out.sort();
-    out
-}
+use portcullis_testkit::data::{lab_rootfs, regular_files};
 
 /// `file -b` for many files at once, keyed by path.
 fn file_descriptions(files: &[PathBuf]) -> BTreeMap<PathBuf, String> {

@@ -2,39 +2,12 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use portcullis_catalog::distro::{DISTRO_FILES, detect};
 use portcullis_sbom::Distro;
+use portcullis_testkit::data::{expected_json, fixture_dirs};
 use serde_json::Value;
-
-fn fixtures_root() -> PathBuf {
-    match std::env::var_os("PORTCULLIS_FIXTURES") {
-        Some(root) => PathBuf::from(root),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"),
-    }
-}
-
-/// Fixture directories of one kind. A missing or empty directory fails the
-/// test: silently testing nothing is how regressions slip through.
-fn fixture_dirs(kind: &str) -> Vec<PathBuf> {
-    let dir = fixtures_root().join(kind);
-    let entries = fs::read_dir(&dir).unwrap_or_else(|e| {
-        panic!(
-            "fixture directory {} is missing ({e}); set PORTCULLIS_FIXTURES to the shared fixtures root",
-            dir.display()
-        )
-    });
-    let mut dirs: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect();
-    dirs.sort();
-    assert!(!dirs.is_empty(), "no fixtures under {}", dir.display());
-    dirs
-}
-
-fn read_json(path: &Path) -> Value {
-    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("invalid JSON in {}: {e}", path.display()))
-}
 
 fn detect_in(dir: &Path) -> Option<Distro> {
     let locate = |path: &str| dir.join(path.trim_start_matches('/'));
@@ -73,7 +46,7 @@ fn every_os_release_fixture_gives_its_expected_identity() {
     let mut checked = 0;
     for dir in fixture_dirs("os-release") {
         let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
-        let expected = read_json(&dir.join("expected.json"));
+        let expected = expected_json(&dir);
         let identity = &expected["identity"];
         let got = detect_in(&dir);
         checked += 1;
@@ -181,7 +154,7 @@ fn files_consulted_are_absolute_and_unique() {
     // Every file a fixture carries (but /etc/issue, which names no version
     // reliably) must be one detect() looks at, or the fixture tests nothing.
     for dir in fixture_dirs("os-release") {
-        let expected = read_json(&dir.join("expected.json"));
+        let expected = expected_json(&dir);
         for file in expected["files"].as_array().into_iter().flatten().filter_map(Value::as_str) {
             let absolute = format!("/{file}");
             assert!(

@@ -4,33 +4,23 @@
 //! deb-python and deb-mixed BuildKit's. The expected lines were written by
 //! hand from what `shared/lab/README.md` says each image's build did.
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use portcullis_catalog::content::dockerfile::{DockerfileError, from_user, guessed, instructions, reconstruct};
 use portcullis_image::source::oci::{ManifestOrigin, image_info, parse_config};
 use portcullis_sbom::{DockerfileKind, ImageInfo};
+use portcullis_testkit::data::{lab_image, read_bytes, read_json};
 use regex::Regex;
 use serde_json::Value;
 
-fn lab_root() -> PathBuf {
-    match std::env::var_os("PORTCULLIS_LAB") {
-        Some(root) => PathBuf::from(root),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/lab"),
-    }
-}
-
 fn blob(layout: &Path, digest: &str) -> Vec<u8> {
     let hex = digest.strip_prefix("sha256:").unwrap_or_else(|| panic!("unexpected digest {digest}"));
-    fs::read(layout.join("blobs/sha256").join(hex)).unwrap()
+    read_bytes(&layout.join("blobs/sha256").join(hex))
 }
 
 fn image(name: &str) -> ImageInfo {
-    let layout = lab_root().join("oci").join(name);
-    let index: Value = serde_json::from_slice(&fs::read(layout.join("index.json")).unwrap_or_else(|e| {
-        panic!("lab image {} missing ({e}): run ./scripts/test.sh, or set PORTCULLIS_LAB", layout.display())
-    }))
-    .unwrap();
+    let layout = lab_image(name);
+    let index = read_json(&layout.join("index.json"));
     let manifest_digest = index["manifests"][0]["digest"].as_str().unwrap();
     let manifest: Value = serde_json::from_slice(&blob(&layout, manifest_digest)).unwrap();
     let config_digest = manifest["config"]["digest"].as_str().unwrap();

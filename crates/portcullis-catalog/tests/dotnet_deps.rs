@@ -1,44 +1,20 @@
 //! The .NET cataloger against the `*.deps.json` files in `shared/fixtures/dotnet/`.
 
-use std::fs;
-use std::path::{Path, PathBuf};
-
 use portcullis_catalog::lang::dotnet::{DotnetError, parse_deps_json, to_packages};
 use portcullis_sbom::PackageType;
-use serde_json::Value;
-
-fn fixtures_root() -> PathBuf {
-    match std::env::var_os("PORTCULLIS_FIXTURES") {
-        Some(root) => PathBuf::from(root),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"),
-    }
-}
-
-fn read(path: &Path) -> Vec<u8> {
-    fs::read(path).unwrap_or_else(|e| {
-        panic!("cannot read {}: {e}; set PORTCULLIS_FIXTURES or run ./scripts/test.sh", path.display())
-    })
-}
+use portcullis_testkit::data::{expected_json, fixture, fixture_dirs, read_bytes};
 
 /// name, version, type, sha512, path.
 type Library = (String, String, String, Option<String>, Option<String>);
 
 #[test]
 fn fixtures_match_expected() {
-    let root = fixtures_root().join("dotnet");
-    let mut dirs: Vec<PathBuf> = fs::read_dir(&root)
-        .unwrap_or_else(|e| {
-            panic!("cannot list {}: {e}; set PORTCULLIS_FIXTURES or run ./scripts/test.sh", root.display())
-        })
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("expected.json").is_file())
-        .collect();
-    dirs.sort();
+    let dirs = fixture_dirs("dotnet");
     assert_eq!(dirs.len(), 3);
     for dir in dirs {
-        let expected: Value = serde_json::from_slice(&read(&dir.join("expected.json"))).unwrap_or(Value::Null);
+        let expected = expected_json(&dir);
         let file = expected["files"][0].as_str().unwrap_or_default();
-        let doc = parse_deps_json(&read(&dir.join(file))).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        let doc = parse_deps_json(&read_bytes(&dir.join(file))).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         assert_eq!(doc.runtime_target.as_deref(), expected["runtime_target"].as_str(), "{}", dir.display());
 
         let mut ours: Vec<Library> = doc
@@ -84,8 +60,8 @@ fn fixtures_match_expected() {
 
 #[test]
 fn root_project_and_edges() {
-    let dir = fixtures_root().join("dotnet/testlibrary-net6-deps-json/app");
-    let doc = parse_deps_json(&read(&dir.join("TestLibrary.deps.json"))).unwrap_or_default();
+    let dir = fixture("dotnet/testlibrary-net6-deps-json/app");
+    let doc = parse_deps_json(&read_bytes(&dir.join("TestLibrary.deps.json"))).unwrap_or_default();
     let packages = to_packages(&doc, "/app/TestLibrary.deps.json");
     assert_eq!(packages.len(), 13, "12 NuGet packages and the TestLibrary project");
     let root = packages.iter().find(|p| p.name == "TestLibrary").unwrap_or_else(|| panic!("no root project"));
@@ -97,8 +73,8 @@ fn root_project_and_edges() {
     assert!(root.metadata["dependencies"].as_array().is_some_and(|d| !d.is_empty()));
 
     // The self-contained app's runtime packs are not NuGet packages either.
-    let dir = fixtures_root().join("dotnet/self-contained-deps-json/app");
-    let doc = parse_deps_json(&read(&dir.join("self-contained.deps.json"))).unwrap_or_default();
+    let dir = fixture("dotnet/self-contained-deps-json/app");
+    let doc = parse_deps_json(&read_bytes(&dir.join("self-contained.deps.json"))).unwrap_or_default();
     let names: Vec<String> = to_packages(&doc, "/app/ExampleApp1.deps.json").into_iter().map(|p| p.name).collect();
     assert_eq!(names, ["ExampleApp1", "Newtonsoft.Json"]);
 }

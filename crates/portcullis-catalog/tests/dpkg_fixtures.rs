@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use packageurl::PackageUrl;
@@ -13,35 +13,8 @@ use portcullis_catalog::os::dpkg::{
     parse_md5sums, parse_status, parse_status_detailed, to_package,
 };
 use portcullis_sbom::Distro;
+use portcullis_testkit::data::{assert_same_packages, expected_json, fixture, fixture_dirs, read_bytes};
 use serde_json::{Value, json};
-
-fn fixtures_root() -> PathBuf {
-    match std::env::var_os("PORTCULLIS_FIXTURES") {
-        Some(root) => PathBuf::from(root),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"),
-    }
-}
-
-/// Fixture directories of one kind. A missing or empty directory fails the
-/// test: silently testing nothing is how regressions slip through.
-fn fixture_dirs(kind: &str) -> Vec<PathBuf> {
-    let dir = fixtures_root().join(kind);
-    let entries = fs::read_dir(&dir).unwrap_or_else(|e| {
-        panic!(
-            "fixture directory {} is missing ({e}); set PORTCULLIS_FIXTURES to the shared fixtures root",
-            dir.display()
-        )
-    });
-    let mut dirs: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect();
-    dirs.sort();
-    assert!(!dirs.is_empty(), "no fixtures under {}", dir.display());
-    dirs
-}
-
-fn read_json(path: &Path) -> Value {
-    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("invalid JSON in {}: {e}", path.display()))
-}
 
 /// The status files of a fixture, found the way an image would be searched:
 /// `var/lib/dpkg/status` and the status paragraphs in `status.d/`.
@@ -93,7 +66,7 @@ fn every_dpkg_fixture_parses_to_its_expected_packages() {
     for kind in ["dpkg", "dpkg-distroless"] {
         for dir in fixture_dirs(kind) {
             let name = dir.display().to_string();
-            let expected = read_json(&dir.join("expected.json"));
+            let expected = expected_json(&dir);
             let files = status_files(&dir);
             let declared: Vec<String> = expected["db_files"]
                 .as_array()
@@ -106,21 +79,16 @@ fn every_dpkg_fixture_parses_to_its_expected_packages() {
             let mut entries = Vec::new();
             let mut skipped = Vec::new();
             for file in &files {
-                let bytes = fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{name}/{file}: {e}"));
+                let bytes = read_bytes(&dir.join(file));
                 let report = parse_status_detailed(&bytes).unwrap_or_else(|e| panic!("{name}/{file}: {e}"));
                 assert_eq!(report.malformed_lines, 0, "{name}/{file}: malformed lines in a genuine database");
                 entries.extend(report.entries);
                 skipped.extend(report.skipped.into_iter().map(|s| json!({"name": s.name, "version": s.version})));
             }
 
-            let mut got: Vec<Value> = entries.iter().map(entry_json).collect();
-            let mut want: Vec<Value> = expected["packages"].as_array().cloned().unwrap_or_default();
-            got.sort_by_key(sort_key);
-            want.sort_by_key(sort_key);
-            assert_eq!(got.len(), want.len(), "{name}: package count");
-            for (g, w) in got.iter().zip(&want) {
-                assert_eq!(g, w, "{name}: package differs");
-            }
+            let got: Vec<Value> = entries.iter().map(entry_json).collect();
+            let want: Vec<Value> = expected["packages"].as_array().cloned().unwrap_or_default();
+            assert_same_packages(&name, got, want, sort_key);
             assert_eq!(
                 Some(entries.iter().filter(|e| e.installed).count() as u64),
                 expected["installed_count"].as_u64(),
@@ -156,8 +124,7 @@ fn every_dpkg_fixture_parses_to_its_expected_packages() {
 
 #[test]
 fn fixture_purls_match_syft_forms() {
-    let dir = fixtures_root().join("dpkg/ubuntu-18.04-trivy");
-    let bytes = fs::read(dir.join("var/lib/dpkg/status")).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let bytes = read_bytes(&fixture("dpkg/ubuntu-18.04-trivy").join("var/lib/dpkg/status"));
     let entries = parse_status(&bytes).unwrap_or_else(|e| panic!("{e}"));
     let ubuntu = Distro { id: "ubuntu".into(), version_id: Some("18.04".into()), ..Distro::default() };
     let purls: BTreeMap<&str, String> =

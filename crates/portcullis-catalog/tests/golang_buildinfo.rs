@@ -3,35 +3,14 @@
 //! `tests/data/go/` (inline form; ELF, PE, Mach-O; see its README) and the
 //! lab image's `/usr/local/bin/hello-go`.
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use portcullis_catalog::lang::golang::{self, GoBuildInfo, GoError, GoModule, parse_buildinfo, to_packages};
 use portcullis_sbom::{Package, PackageType};
-use serde_json::Value;
-
-fn fixtures_root() -> PathBuf {
-    match std::env::var_os("PORTCULLIS_FIXTURES") {
-        Some(root) => PathBuf::from(root),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"),
-    }
-}
-
-fn lab_root() -> PathBuf {
-    match std::env::var_os("PORTCULLIS_LAB") {
-        Some(root) => PathBuf::from(root),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/lab"),
-    }
-}
-
-fn read(path: &Path) -> Vec<u8> {
-    fs::read(path).unwrap_or_else(|e| {
-        panic!("cannot read {}: {e}; run ./scripts/test.sh, which installs and builds the test data", path.display())
-    })
-}
+use portcullis_testkit::data::{expected_json, fixture, fixtures_root, lab_rootfs, read_bytes};
 
 fn data(name: &str) -> Vec<u8> {
-    read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/go").join(name))
+    read_bytes(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/go").join(name))
 }
 
 fn info(bytes: &[u8]) -> GoBuildInfo {
@@ -56,10 +35,10 @@ fn strings(items: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
 
 #[test]
 fn go115_pointer_form_fixture() {
-    let dir = fixtures_root().join("go/buildinfo-go1.15-elf");
-    let expected: Value = serde_json::from_slice(&read(&dir.join("expected.json"))).unwrap_or(Value::Null);
+    let dir = fixture("go/buildinfo-go1.15-elf");
+    let expected = expected_json(&dir);
     let want = &expected["buildinfo"];
-    let info = info(&read(&dir.join("usr/local/bin/test")));
+    let info = info(&read_bytes(&dir.join("usr/local/bin/test")));
 
     assert_eq!(Some(info.go_version.as_str()), want["go_version"].as_str());
     assert_eq!(info.path.as_deref(), want["path"].as_str());
@@ -202,13 +181,13 @@ fn macho_devel() {
 
 #[test]
 fn lab_hello_go() {
-    let path = lab_root().join("rootfs/deb-bins/rootfs/usr/local/bin/hello-go");
+    let path = lab_rootfs("deb-bins").join("usr/local/bin/hello-go");
     assert!(
         path.is_file(),
         "{} is missing: the lab image deb-bins is built by ./scripts/test.sh (without SKIP_BINS)",
         path.display()
     );
-    let info = info(&read(&path));
+    let info = info(&read_bytes(&path));
     assert_eq!(info.go_version, "go1.19.8");
     assert_eq!(info.main, Some(module("example.com/lab/hello-go", "(devel)", None)));
     assert!(info.deps.is_empty());
@@ -228,7 +207,7 @@ fn lab_hello_go() {
 #[test]
 fn non_go_executables_are_none() {
     let rust = fixtures_root().join("rust/cargo-auditable-elf/usr/local/bin/crate_with_features");
-    assert_eq!(parse_buildinfo(&read(&rust)), Ok(None));
+    assert_eq!(parse_buildinfo(&read_bytes(&rust)), Ok(None));
     assert_eq!(parse_buildinfo(b"#!/bin/sh\necho hi\n"), Ok(None));
     assert_eq!(parse_buildinfo(b"\x7fELF garbage"), Ok(None));
 }
@@ -267,7 +246,7 @@ fn corrupted_headers_are_errors() {
     assert_eq!(parse_buildinfo(&bad), Err(GoError::EmptyVersion));
 
     // The go1.15 fixture with its version pointer aimed outside the file.
-    let old = read(&fixtures_root().join("go/buildinfo-go1.15-elf/usr/local/bin/test"));
+    let old = read_bytes(&fixtures_root().join("go/buildinfo-go1.15-elf/usr/local/bin/test"));
     let old_at = header_offset(&old);
     let mut bad = old.clone();
     bad[old_at + 16..old_at + 24].copy_from_slice(&0x7fff_0000_0000_u64.to_le_bytes());

@@ -5,27 +5,15 @@
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::{Cursor, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use portcullis_catalog::lang::java::{self, JavaError, JavaLimits, parse_archive, parse_archive_detailed};
 use portcullis_sbom::{Package, PackageType};
+use portcullis_testkit::data::{expected_json, fixture_dirs, fixtures_root, read_bytes};
 use serde_json::Value;
 use sha1::{Digest, Sha1};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
-
-fn fixtures_root() -> PathBuf {
-    match std::env::var_os("PORTCULLIS_FIXTURES") {
-        Some(root) => PathBuf::from(root),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"),
-    }
-}
-
-fn read(path: &Path) -> Vec<u8> {
-    fs::read(path).unwrap_or_else(|e| {
-        panic!("cannot read {}: {e}; run ./scripts/test.sh, which installs what the tests need", path.display())
-    })
-}
 
 fn meta<'a>(package: &'a Package, key: &str) -> &'a str {
     package.metadata.get(key).and_then(Value::as_str).unwrap_or_default()
@@ -49,26 +37,14 @@ fn member(archive: &[u8], name: &str) -> Vec<u8> {
     out
 }
 
-fn fixture_dirs() -> Vec<PathBuf> {
-    let root = fixtures_root().join("java");
-    let mut dirs: Vec<PathBuf> = fs::read_dir(&root)
-        .unwrap_or_else(|e| {
-            panic!("cannot list {}: {e}; set PORTCULLIS_FIXTURES or run ./scripts/test.sh", root.display())
-        })
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("expected.json").is_file())
-        .collect();
-    dirs.sort();
-    assert_eq!(dirs.len(), 5, "java fixtures under {}", root.display());
-    dirs
-}
-
 #[test]
 fn fixtures_match_pom_properties_and_trivy() {
-    for dir in fixture_dirs() {
-        let expected: Value = serde_json::from_slice(&read(&dir.join("expected.json"))).unwrap_or(Value::Null);
+    let dirs = fixture_dirs("java");
+    assert_eq!(dirs.len(), 5, "java fixtures under {}", fixtures_root().join("java").display());
+    for dir in dirs {
+        let expected = expected_json(&dir);
         let file = expected["files"][0].as_str().unwrap_or_default().to_owned();
-        let bytes = read(&dir.join(&file));
+        let bytes = read_bytes(&dir.join(&file));
         let top = format!("/opt/app/{file}");
         let report = parse_archive_detailed(&top, &bytes, &JavaLimits::default())
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
@@ -138,7 +114,7 @@ fn by_artifact<'a>(packages: &'a [Package], artifact: &str, version: &str) -> &'
 fn identities_digests_and_licences() {
     let root = fixtures_root().join("java");
 
-    let war = read(&root.join("maven-war-web-app/maven.war"));
+    let war = read_bytes(&root.join("maven-war-web-app/maven.war"));
     let packages = parse_archive("/srv/maven.war", &war, &JavaLimits::default()).unwrap_or_default();
     // maven.war's manifest has no version and its name has none: no package
     // of its own. Its pom.properties (artifactId web-app, which does not
@@ -162,7 +138,7 @@ fn identities_digests_and_licences() {
     let cron = by_artifact(&packages, "cron-utils", "9.1.2");
     assert_eq!(cron.licenses, ["Apache 2.0"]);
 
-    let gizmo_bytes = read(&root.join("gizmo-1.1-jar-shaded-duplicates/io.quarkus.gizmo.gizmo-1.1.jar"));
+    let gizmo_bytes = read_bytes(&root.join("gizmo-1.1-jar-shaded-duplicates/io.quarkus.gizmo.gizmo-1.1.jar"));
     let packages =
         parse_archive("/a/io.quarkus.gizmo.gizmo-1.1.jar", &gizmo_bytes, &JavaLimits::default()).unwrap_or_default();
     let gizmo = by_artifact(&packages, "gizmo", "1.1");
@@ -178,7 +154,7 @@ fn identities_digests_and_licences() {
     assert_eq!(log4j.licenses, ["The Apache Software License, Version 2.0"]);
     assert_eq!(meta(log4j, "sha1"), sha1_hex(&member(&gizmo_bytes, "jars/log4j-1.2.17.jar")));
 
-    let fat = read(&root.join("hadoop-shaded-guava-fatjar/hadoop-shaded-guava-1.1.0-SNAPSHOT.jar"));
+    let fat = read_bytes(&root.join("hadoop-shaded-guava-fatjar/hadoop-shaded-guava-1.1.0-SNAPSHOT.jar"));
     let packages =
         parse_archive("/hadoop-shaded-guava-1.1.0-SNAPSHOT.jar", &fat, &JavaLimits::default()).unwrap_or_default();
     assert_eq!(meta(&packages[0], "artifact_id"), "hadoop-shaded-guava", "the archive's own package comes first");
@@ -191,7 +167,7 @@ fn identities_digests_and_licences() {
         "continuation lines and keys kept"
     );
 
-    let nested = read(&root.join("nested-jar/nested.jar"));
+    let nested = read_bytes(&root.join("nested-jar/nested.jar"));
     let packages = parse_archive("/nested.jar", &nested, &JavaLimits::default()).unwrap_or_default();
     let paths: Vec<&str> = packages.iter().map(|p| meta(p, "virtual_path")).collect();
     assert_eq!(
@@ -228,7 +204,7 @@ fn debian_jars() {
         ("/usr/share/java/jackson-core.jar", "libjackson2-core-java", "com.fasterxml.jackson.core", "jackson-core"),
     ];
     for (path, debian_package, group, artifact) in cases {
-        let bytes = read(Path::new(path));
+        let bytes = read_bytes(Path::new(path));
         let debian = debian_version(debian_package)
             .unwrap_or_else(|| panic!("{debian_package} is not installed; run ./scripts/test.sh, which installs it"));
         let upstream = debian.split(['-', '+', '~']).next().unwrap_or_default().to_owned();
@@ -259,7 +235,7 @@ fn pom(artifact: &str) -> Vec<u8> {
 
 #[test]
 fn broken_archives_are_errors() {
-    let good = read(&fixtures_root().join("java/multi-license-jar/multi-license-1.0.0.jar"));
+    let good = read_bytes(&fixtures_root().join("java/multi-license-jar/multi-license-1.0.0.jar"));
     let truncated = &good[..good.len() / 2];
     assert!(matches!(
         parse_archive("/x.jar", truncated, &JavaLimits::default()),

@@ -11,24 +11,18 @@ use std::path::{Path, PathBuf};
 use portcullis_catalog::lang::javascript::{
     self, NpmPackage, is_project_manifest, parse_package_json_at, parse_package_lock, to_package,
 };
+use portcullis_testkit::data::{lab_rootfs, read_bytes};
 use serde_json::Value;
 
-fn lab_rootfs() -> PathBuf {
-    let lab = match std::env::var_os("PORTCULLIS_LAB") {
-        Some(root) => PathBuf::from(root),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/lab"),
-    };
-    let rootfs = lab.join("rootfs/deb-node/rootfs");
+/// The lab image deb-node's root filesystem, with its npm install.
+fn deb_node() -> PathBuf {
+    let rootfs = lab_rootfs("deb-node");
     assert!(
         rootfs.join("app/node_modules").is_dir(),
         "lab image rootfs {} is missing: run ./scripts/test.sh (it builds the lab), or set PORTCULLIS_LAB",
         rootfs.display()
     );
     rootfs
-}
-
-fn read(path: &Path) -> Vec<u8> {
-    fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
 /// A package found on disk: (image path of its directory, name, version).
@@ -92,7 +86,7 @@ fn parse_all(rootfs: &Path, dir: &str) -> Vec<(String, NpmPackage)> {
     paths
         .into_iter()
         .filter_map(|path| {
-            let bytes = read(&rootfs.join(path.trim_start_matches('/')));
+            let bytes = read_bytes(&rootfs.join(path.trim_start_matches('/')));
             let parsed = parse_package_json_at(&path, &bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
             parsed.map(|package| (path, package))
         })
@@ -108,7 +102,7 @@ fn as_found(parsed: &[(String, NpmPackage)]) -> Found {
 
 #[test]
 fn installed_packages_equal_a_walk_of_node_modules() {
-    let rootfs = lab_rootfs();
+    let rootfs = deb_node();
     let mut walked = Found::new();
     walk_node_modules(&rootfs, &rootfs.join("app/node_modules"), &mut walked);
     assert_eq!(walked.len(), 53, "npm installed 53 packages");
@@ -144,11 +138,12 @@ fn installed_packages_equal_a_walk_of_node_modules() {
 
 #[test]
 fn lockfile_equals_the_installed_set() {
-    let rootfs = lab_rootfs();
+    let rootfs = deb_node();
     let mut walked = Found::new();
     walk_node_modules(&rootfs, &rootfs.join("app/node_modules"), &mut walked);
 
-    let locked = parse_package_lock(&read(&rootfs.join("app/package-lock.json"))).unwrap_or_else(|e| panic!("{e}"));
+    let locked =
+        parse_package_lock(&read_bytes(&rootfs.join("app/package-lock.json"))).unwrap_or_else(|e| panic!("{e}"));
     let locked_set: Found = locked
         .iter()
         .map(|p| (format!("/app/{}", p.lock_key.clone().unwrap_or_default()), p.name.clone(), p.version.clone()))
@@ -169,7 +164,7 @@ fn lockfile_equals_the_installed_set() {
 
 #[test]
 fn debian_system_packages() {
-    let rootfs = lab_rootfs();
+    let rootfs = deb_node();
     let mut walked = Found::new();
     // /usr/share/nodejs is laid out like a node_modules directory.
     walk_node_modules(&rootfs, &rootfs.join("usr/share/nodejs"), &mut walked);

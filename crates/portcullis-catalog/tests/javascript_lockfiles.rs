@@ -3,18 +3,17 @@
 //! (`tests/data/javascript/README.md` says how), and their error paths.
 
 use std::collections::BTreeSet;
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use portcullis_catalog::lang::javascript::{
     JsError, JsFile, NpmPackage, NpmSource, classify, parse_package_json, parse_package_lock, parse_pnpm_lock,
     parse_yarn_lock, to_package,
 };
 use portcullis_sbom::PackageType;
+use portcullis_testkit::data::read_bytes;
 
 fn data(path: &str) -> Vec<u8> {
-    let full: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/javascript").join(path);
-    fs::read(&full).unwrap_or_else(|e| panic!("cannot read {}: {e}", full.display()))
+    read_bytes(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/javascript").join(path))
 }
 
 fn parse(path: &str) -> Result<Vec<NpmPackage>, JsError> {

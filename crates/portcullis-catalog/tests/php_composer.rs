@@ -1,31 +1,16 @@
 //! The Composer cataloger against `shared/fixtures/php/` (Composer 1 form)
 //! and the same packages rewritten in the Composer 2 form.
 
-use std::fs;
-use std::path::{Path, PathBuf};
-
 use portcullis_catalog::lang::php::{PhpError, parse_installed_json, to_package};
 use portcullis_sbom::PackageType;
+use portcullis_testkit::data::{expected_json, fixture, read_bytes};
 use serde_json::{Value, json};
-
-fn fixtures_root() -> PathBuf {
-    match std::env::var_os("PORTCULLIS_FIXTURES") {
-        Some(root) => PathBuf::from(root),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"),
-    }
-}
-
-fn read(path: &Path) -> Vec<u8> {
-    fs::read(path).unwrap_or_else(|e| {
-        panic!("cannot read {}: {e}; set PORTCULLIS_FIXTURES or run ./scripts/test.sh", path.display())
-    })
-}
 
 #[test]
 fn composer_1_fixture_and_composer_2_form() {
-    let dir = fixtures_root().join("php/installed-json-composer-v1");
-    let expected: Value = serde_json::from_slice(&read(&dir.join("expected.json"))).unwrap_or(Value::Null);
-    let bytes = read(&dir.join("vendor/composer/installed.json"));
+    let dir = fixture("php/installed-json-composer-v1");
+    let expected = expected_json(&dir);
+    let bytes = read_bytes(&dir.join("vendor/composer/installed.json"));
     let v1 = parse_installed_json(&bytes).unwrap_or_else(|e| panic!("{e}"));
     assert!(v1.skipped.is_empty());
     let want = expected["packages"].as_array().cloned().unwrap_or_default();

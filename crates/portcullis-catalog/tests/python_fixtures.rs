@@ -12,46 +12,10 @@ use portcullis_catalog::lang::python::{
     parse_metadata, parse_record, parse_top_level, record_files, record_files_checked, site_packages_dir, to_package,
 };
 use portcullis_sbom::PackageType;
+use portcullis_testkit::data::{
+    DEB_PYTHON_PIP_PACKAGES, expected_json, fixture_dirs, fixtures_root, lab_rootfs, read_bytes,
+};
 use serde_json::{Value, json};
-
-fn fixtures_root() -> PathBuf {
-    match std::env::var_os("PORTCULLIS_FIXTURES") {
-        Some(root) => PathBuf::from(root),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"),
-    }
-}
-
-fn lab_root() -> PathBuf {
-    match std::env::var_os("PORTCULLIS_LAB") {
-        Some(root) => PathBuf::from(root),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/lab"),
-    }
-}
-
-fn read(path: &Path) -> Vec<u8> {
-    fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(&read(path)).unwrap_or_else(|e| panic!("invalid JSON in {}: {e}", path.display()))
-}
-
-fn fixture_dirs() -> Vec<PathBuf> {
-    let root = fixtures_root().join("python");
-    assert!(
-        root.is_dir(),
-        "fixture directory {} is missing; run ./scripts/test.sh or set PORTCULLIS_FIXTURES to the shared fixtures root",
-        root.display()
-    );
-    let mut dirs: Vec<PathBuf> = fs::read_dir(&root)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", root.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("expected.json").is_file())
-        .collect();
-    dirs.sort();
-    assert!(!dirs.is_empty(), "no fixtures under {}", root.display());
-    dirs
-}
 
 /// The fields expected.json states, from our parse; `record_files` and
 /// `direct_url` only when the fixture has those files.
@@ -77,9 +41,9 @@ fn actual_json(meta: &PythonMetadata, record: Option<Vec<String>>, direct_url: O
 #[test]
 fn every_python_fixture_parses_to_its_expected_values() {
     let mut checked = 0;
-    for dir in fixture_dirs() {
+    for dir in fixture_dirs("python") {
         let name = dir.display().to_string();
-        let expected = read_json(&dir.join("expected.json"));
+        let expected = expected_json(&dir);
         let files: Vec<String> = expected["files"]
             .as_array()
             .unwrap_or_else(|| panic!("{name}: expected.json has no files list"))
@@ -91,7 +55,7 @@ fn every_python_fixture_parses_to_its_expected_values() {
         let mut direct_url = None;
         let mut top_level = None;
         for file in &files {
-            let bytes = read(&dir.join(file.trim_start_matches('/')));
+            let bytes = read_bytes(&dir.join(file.trim_start_matches('/')));
             match classify(file) {
                 Some(PythonFile::Metadata | PythonFile::EggInfoFile) => {
                     metadata = Some(parse_metadata(&bytes).unwrap_or_else(|e| panic!("{name}{file}: {e}")));
@@ -145,8 +109,8 @@ fn fixture_packages_carry_licences_files_and_provenance() {
     let package_of = |dir: &str, file: &str| {
         let path = root.join(dir).join(file);
         let meta = match classify(&format!("/{file}")) {
-            Some(PythonFile::Egg) => parse_egg(&read(&path), &EggLimits::default()),
-            _ => parse_metadata(&read(&path)),
+            Some(PythonFile::Egg) => parse_egg(&read_bytes(&path), &EggLimits::default()),
+            _ => parse_metadata(&read_bytes(&path)),
         };
         meta.unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     };
@@ -181,7 +145,7 @@ fn fixture_packages_carry_licences_files_and_provenance() {
     // become hex; entries without one keep none.
     let dir = root.join("pygments-2.6.1-dist-info-with-record");
     let record_path = "/usr/lib/python3.8/site-packages/Pygments-2.6.1.dist-info/RECORD";
-    let entries = parse_record(&read(&dir.join("site-packages/Pygments-2.6.1.dist-info/RECORD")))
+    let entries = parse_record(&read_bytes(&dir.join("site-packages/Pygments-2.6.1.dist-info/RECORD")))
         .unwrap_or_else(|e| panic!("{e}"));
     let site = site_packages_dir(record_path).unwrap_or_default();
     let files = record_files(&entries, &site);
@@ -198,7 +162,7 @@ fn fixture_packages_carry_licences_files_and_provenance() {
     // A padded value decodes too.
     assert!(pairs.get(6).is_some_and(|(_, d)| d.is_some_and(|d| d.starts_with("sha256:aa9cf3b0"))));
 
-    let direct = parse_direct_url(&read(&dir.join("site-packages/Pygments-2.6.1.dist-info/direct_url.json")))
+    let direct = parse_direct_url(&read_bytes(&dir.join("site-packages/Pygments-2.6.1.dist-info/direct_url.json")))
         .unwrap_or_else(|e| panic!("{e}"));
     let mut meta =
         package_of("pygments-2.6.1-dist-info-with-record", "site-packages/Pygments-2.6.1.dist-info/METADATA");
@@ -228,7 +192,7 @@ fn broken_inputs_are_typed_errors() {
 
     // A real egg with its metadata member over a tiny limit: refused on the
     // declared size, before inflating.
-    let egg = read(&fixtures_root().join("python/kitchen-1.2.6-egg-zip/site-packages/kitchen-1.2.6-py2.7.egg"));
+    let egg = read_bytes(&fixtures_root().join("python/kitchen-1.2.6-egg-zip/site-packages/kitchen-1.2.6-py2.7.egg"));
     match parse_egg(&egg, &EggLimits { max_member_size: 100 }) {
         Err(PythonError::EggMemberTooLarge { member, size, limit }) => {
             assert_eq!((member.as_str(), limit), ("EGG-INFO/PKG-INFO", 100));
@@ -268,7 +232,7 @@ fn listed_name_version(dir_name: &str) -> (String, String) {
 
 #[test]
 fn real_pip_install_in_the_lab_image() {
-    let rootfs = lab_root().join("rootfs/deb-python/rootfs");
+    let rootfs = lab_rootfs("deb-python");
     assert!(
         rootfs.join("usr/local/lib/python3.11/site-packages").is_dir(),
         "lab image rootfs {} is missing: run ./scripts/test.sh (it builds the lab), or set PORTCULLIS_LAB",
@@ -297,15 +261,16 @@ fn real_pip_install_in_the_lab_image() {
         let image_path =
             if metadata_file.is_empty() { image_dir.clone() } else { format!("{image_dir}/{metadata_file}") };
         assert!(classify(&image_path).is_some(), "{image_path} is not selected");
-        let mut meta = parse_metadata(&read(&rootfs.join(image_path.trim_start_matches('/'))))
+        let mut meta = parse_metadata(&read_bytes(&rootfs.join(image_path.trim_start_matches('/'))))
             .unwrap_or_else(|e| panic!("{image_path}: {e}"));
         let top_level = dir.join("top_level.txt");
         if top_level.is_file() {
-            meta.top_level = parse_top_level(&read(&top_level));
+            meta.top_level = parse_top_level(&read_bytes(&top_level));
         }
         let files = match record_file {
             Some(record) => {
-                let entries = parse_record(&read(&dir.join(record))).unwrap_or_else(|e| panic!("{image_dir}: {e}"));
+                let entries =
+                    parse_record(&read_bytes(&dir.join(record))).unwrap_or_else(|e| panic!("{image_dir}: {e}"));
                 let site = site_packages_dir(&image_path).unwrap_or_default();
                 let lexical = record_files(&entries, &site);
                 let checked = record_files_checked(&entries, &site, |p| {
@@ -332,22 +297,7 @@ fn real_pip_install_in_the_lab_image() {
     assert_eq!(moved_scripts, 5, "scripts of the --target install found under site-packages/bin");
 
     let ids: BTreeSet<String> = packages.iter().map(|p| format!("{}=={}", p.name, p.version)).collect();
-    let expected: BTreeSet<String> = [
-        "requests==2.19.1",
-        "urllib3==1.24.1",
-        "chardet==3.0.4",
-        "idna==2.7",
-        "certifi==2018.4.16",
-        "django==2.2",
-        "pytz==2019.1",
-        "sqlparse==0.3.0",
-        "pyyaml==5.3",
-        "jinja2==2.10",
-        "markupsafe==1.1.1",
-    ]
-    .into_iter()
-    .map(str::to_owned)
-    .collect();
+    let expected: BTreeSet<String> = DEB_PYTHON_PIP_PACKAGES.iter().map(|p| p.to_string()).collect();
     assert_eq!(ids, expected, "the pip-installed set (Debian's python ships no *-info metadata here)");
 
     let by_name = |name: &str| packages.iter().find(|p| p.name == name).unwrap_or_else(|| panic!("{name} not found"));

@@ -1,59 +1,19 @@
 //! The rpm cataloger against the real databases in `shared/fixtures/rpmdb/`
 //! and `shared/fixtures/rpm-manifest/`, plus damaged inputs derived from them.
 
-use std::path::{Path, PathBuf};
+use std::fmt::Display;
 
 use portcullis_catalog::os::rpm::{
     self, DatabaseFormat, HeaderError, RpmError, RpmPackage, bdb::BdbError, header, ndb::NdbError, sqlite::SqliteError,
 };
 use portcullis_sbom::{Distro, SourcePackage};
+use portcullis_testkit::data::{expected_json, fixture, fixture_dirs, read_bytes};
 use serde_json::{Value, json};
-
-fn fixtures_root() -> PathBuf {
-    match std::env::var_os("PORTCULLIS_FIXTURES") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"),
-    }
-}
-
-/// Every fixture directory of one kind; panics (fails) rather than skipping
-/// when the fixtures are not there.
-fn fixture_dirs(kind: &str) -> Vec<PathBuf> {
-    let dir = fixtures_root().join(kind);
-    let entries = std::fs::read_dir(&dir).unwrap_or_else(|err| {
-        panic!(
-            "fixture directory {} is missing ({err}); set PORTCULLIS_FIXTURES to the shared fixtures folder",
-            dir.display()
-        )
-    });
-    let mut dirs: Vec<PathBuf> = entries
-        .map(|e| e.expect("readable fixture directory entry").path())
-        .filter(|p| p.join("expected.json").is_file())
-        .collect();
-    dirs.sort();
-    assert!(!dirs.is_empty(), "no fixtures with an expected.json under {}", dir.display());
-    dirs
-}
-
-fn fixture(kind_and_name: &str) -> PathBuf {
-    let dir = fixtures_root().join(kind_and_name);
-    assert!(dir.is_dir(), "fixture {} is missing", dir.display());
-    dir
-}
-
-fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()))
-}
-
-fn expected_json(dir: &Path) -> Value {
-    let text = std::fs::read_to_string(dir.join("expected.json")).expect("expected.json is readable");
-    serde_json::from_str(&text).expect("expected.json is JSON")
-}
 
 fn db_bytes(name: &str) -> Vec<u8> {
     let dir = fixture(&format!("rpmdb/{name}"));
     let expected = expected_json(&dir);
-    read(&dir.join(expected["db_file"].as_str().expect("db_file")))
+    read_bytes(&dir.join(expected["db_file"].as_str().expect("db_file")))
 }
 
 fn packages_of(name: &str) -> Vec<RpmPackage> {
@@ -147,6 +107,35 @@ fn diff(expected: &[Value], actual: &[Value]) -> String {
     out
 }
 
+/// Compares one fixture's parse with its expected.json, as `view` shows a
+/// package and limited to `fields`; what differs goes to `failures`.
+fn check_packages(
+    name: &str,
+    parsed: Result<Vec<RpmPackage>, impl Display>,
+    expected: &Value,
+    view: fn(&RpmPackage) -> Value,
+    fields: &[&str],
+    failures: &mut Vec<String>,
+) {
+    let packages = match parsed {
+        Ok(p) => p,
+        Err(err) => {
+            failures.push(format!("{name}: {err}"));
+            return;
+        }
+    };
+    let mut actual: Vec<Value> = packages.iter().map(view).collect();
+    let mut wanted = project(&expected["packages"], fields);
+    sort_like_expected(&mut actual);
+    sort_like_expected(&mut wanted);
+    if expected["package_count"].as_u64() != Some(actual.len() as u64) {
+        failures.push(format!("{name}: {} packages, expected.json says {}", actual.len(), expected["package_count"]));
+    }
+    if actual != wanted {
+        failures.push(format!("{name}: package list differs\n{}", diff(&wanted, &actual)));
+    }
+}
+
 #[test]
 fn every_rpmdb_fixture_matches_expected() {
     let mut failures = Vec::new();
@@ -154,7 +143,7 @@ fn every_rpmdb_fixture_matches_expected() {
         let name = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
         let expected = expected_json(&dir);
         let db_file = expected["db_file"].as_str().expect("db_file is a string");
-        let bytes = read(&dir.join(db_file));
+        let bytes = read_bytes(&dir.join(db_file));
 
         let format = match rpm::detect_format(&bytes) {
             Some(DatabaseFormat::BerkeleyDb) => "bdb",
@@ -166,27 +155,7 @@ fn every_rpmdb_fixture_matches_expected() {
             failures.push(format!("{name}: detected {format}, expected {}", expected["format"]));
         }
 
-        let packages = match rpm::parse_database(&bytes) {
-            Ok(p) => p,
-            Err(err) => {
-                failures.push(format!("{name}: {err}"));
-                continue;
-            }
-        };
-        let mut actual: Vec<Value> = packages.iter().map(rpmdb_view).collect();
-        let mut wanted = project(&expected["packages"], RPMDB_FIELDS);
-        sort_like_expected(&mut actual);
-        sort_like_expected(&mut wanted);
-        if expected["package_count"].as_u64() != Some(actual.len() as u64) {
-            failures.push(format!(
-                "{name}: {} packages, expected.json says {}",
-                actual.len(),
-                expected["package_count"]
-            ));
-        }
-        if actual != wanted {
-            failures.push(format!("{name}: package list differs\n{}", diff(&wanted, &actual)));
-        }
+        check_packages(&name, rpm::parse_database(&bytes), &expected, rpmdb_view, RPMDB_FIELDS, &mut failures);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -198,27 +167,8 @@ fn every_rpm_manifest_fixture_matches_expected() {
         let name = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
         let expected = expected_json(&dir);
         let file = expected["db_file"].as_str().expect("db_file is a string");
-        let packages = match rpm::parse_manifest(&read(&dir.join(file))) {
-            Ok(p) => p,
-            Err(err) => {
-                failures.push(format!("{name}: {err}"));
-                continue;
-            }
-        };
-        let mut actual: Vec<Value> = packages.iter().map(manifest_view).collect();
-        let mut wanted = project(&expected["packages"], MANIFEST_FIELDS);
-        sort_like_expected(&mut actual);
-        sort_like_expected(&mut wanted);
-        if expected["package_count"].as_u64() != Some(actual.len() as u64) {
-            failures.push(format!(
-                "{name}: {} packages, expected.json says {}",
-                actual.len(),
-                expected["package_count"]
-            ));
-        }
-        if actual != wanted {
-            failures.push(format!("{name}: package list differs\n{}", diff(&wanted, &actual)));
-        }
+        let parsed = rpm::parse_manifest(&read_bytes(&dir.join(file)));
+        check_packages(&name, parsed, &expected, manifest_view, MANIFEST_FIELDS, &mut failures);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

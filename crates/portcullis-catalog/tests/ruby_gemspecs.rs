@@ -1,24 +1,9 @@
 //! The gemspec reader against the installed-gem stubs in `shared/fixtures/ruby/`.
 
-use std::fs;
-use std::path::{Path, PathBuf};
-
 use portcullis_catalog::lang::ruby::{self, RubyError, parse_gemspec, to_package};
 use portcullis_sbom::PackageType;
+use portcullis_testkit::data::{expected_json, fixture_dirs, fixtures_root, read_bytes};
 use serde_json::Value;
-
-fn fixtures_root() -> PathBuf {
-    match std::env::var_os("PORTCULLIS_FIXTURES") {
-        Some(root) => PathBuf::from(root),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"),
-    }
-}
-
-fn read(path: &Path) -> Vec<u8> {
-    fs::read(path).unwrap_or_else(|e| {
-        panic!("cannot read {}: {e}; set PORTCULLIS_FIXTURES or run ./scripts/test.sh", path.display())
-    })
-}
 
 fn strings(value: &Value) -> Vec<String> {
     value.as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
@@ -26,20 +11,12 @@ fn strings(value: &Value) -> Vec<String> {
 
 #[test]
 fn fixtures_match_rubygems() {
-    let root = fixtures_root().join("ruby");
-    let mut dirs: Vec<PathBuf> = fs::read_dir(&root)
-        .unwrap_or_else(|e| {
-            panic!("cannot list {}: {e}; set PORTCULLIS_FIXTURES or run ./scripts/test.sh", root.display())
-        })
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("expected.json").is_file())
-        .collect();
-    dirs.sort();
+    let dirs = fixture_dirs("ruby");
     assert_eq!(dirs.len(), 3);
     for dir in dirs {
-        let expected: Value = serde_json::from_slice(&read(&dir.join("expected.json"))).unwrap_or(Value::Null);
+        let expected = expected_json(&dir);
         let file = expected["files"][0].as_str().unwrap_or_default();
-        let spec = parse_gemspec(&read(&dir.join(file))).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        let spec = parse_gemspec(&read_bytes(&dir.join(file))).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         let want = &expected["packages"][0];
         assert_eq!(expected["packages"].as_array().map(Vec::len), Some(1));
         assert_eq!(Some(spec.name.as_str()), want["name"].as_str(), "{}", dir.display());
@@ -60,7 +37,7 @@ fn fixtures_match_rubygems() {
 
 #[test]
 fn details_and_errors() {
-    let bundler = read(&fixtures_root().join("ruby/bundler-2.1.4/specifications/bundler-2.1.4.gemspec"));
+    let bundler = read_bytes(&fixtures_root().join("ruby/bundler-2.1.4/specifications/bundler-2.1.4.gemspec"));
     let spec = parse_gemspec(&bundler).unwrap_or_default();
     // `\u00E9` escapes decoded as RubyGems' loader decodes them.
     assert_eq!(spec.authors.first().map(String::as_str), Some("André Arko"));

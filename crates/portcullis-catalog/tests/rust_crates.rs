@@ -3,40 +3,15 @@
 //! that binary's `Cargo.lock`, and hand-made `.dep-v0` sections and lock
 //! files for the formats and failures no real file here has.
 
-use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
 
 use portcullis_catalog::lang::rust::{
     CrateSource, MAX_AUDIT_JSON, RustCrate, RustError, parse_auditable, parse_cargo_lock, read_auditable,
     read_cargo_lock,
 };
 use portcullis_sbom::{Package, PackageType};
+use portcullis_testkit::data::{expected_json, fixture, fixtures_root, lab_root, lab_rootfs, read_bytes};
 use serde_json::Value;
-
-fn fixtures_root() -> PathBuf {
-    match std::env::var_os("PORTCULLIS_FIXTURES") {
-        Some(root) => PathBuf::from(root),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"),
-    }
-}
-
-fn lab_root() -> PathBuf {
-    match std::env::var_os("PORTCULLIS_LAB") {
-        Some(root) => PathBuf::from(root),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/lab"),
-    }
-}
-
-fn read(path: &Path) -> Vec<u8> {
-    fs::read(path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e}; run ./scripts/test.sh, which builds the lab images (deb-bins needs the script \
-             without SKIP_BINS)",
-            path.display()
-        )
-    })
-}
 
 /// (name, version, purl, source metadata) of every package.
 fn identities(packages: &[Package]) -> Vec<(String, String, String, String)> {
@@ -55,9 +30,9 @@ fn owned(items: &[(&str, &str, &str, &str)]) -> Vec<(String, String, String, Str
 
 #[test]
 fn auditable_fixture_matches_expected() {
-    let dir = fixtures_root().join("rust/cargo-auditable-elf");
-    let expected: Value = serde_json::from_slice(&read(&dir.join("expected.json"))).unwrap_or(Value::Null);
-    let binary = read(&dir.join("usr/local/bin/crate_with_features"));
+    let dir = fixture("rust/cargo-auditable-elf");
+    let expected = expected_json(&dir);
+    let binary = read_bytes(&dir.join("usr/local/bin/crate_with_features"));
     let crates = match read_auditable(&binary) {
         Ok(Some(crates)) => crates,
         other => panic!("expected auditable data, got {other:?}"),
@@ -92,14 +67,13 @@ fn auditable_fixture_matches_expected() {
 
 #[test]
 fn lab_hello_rust_binary_and_lock() {
-    let lab = lab_root();
-    let binary_path = lab.join("rootfs/deb-bins/rootfs/usr/local/bin/hello-rust");
+    let binary_path = lab_rootfs("deb-bins").join("usr/local/bin/hello-rust");
     assert!(
         binary_path.is_file(),
         "{} is missing: the lab image deb-bins is built by ./scripts/test.sh (without SKIP_BINS)",
         binary_path.display()
     );
-    let packages = parse_auditable(&read(&binary_path)).ok().flatten().unwrap_or_default();
+    let packages = parse_auditable(&read_bytes(&binary_path)).ok().flatten().unwrap_or_default();
     let want = owned(&[
         ("base64", "0.5.1", "pkg:cargo/base64@0.5.1", "crates.io"),
         ("byteorder", "1.5.0", "pkg:cargo/byteorder@1.5.0", "crates.io"),
@@ -112,7 +86,7 @@ fn lab_hello_rust_binary_and_lock() {
     assert_eq!(packages[0].metadata["dependencies"], serde_json::json!(["byteorder@1.5.0"]));
 
     // The lock file it was built from lists the same crates.
-    let lock = read(&lab.join("cache/rust-build/Cargo.lock"));
+    let lock = read_bytes(&lab_root().join("cache/rust-build/Cargo.lock"));
     let locked = parse_cargo_lock(&lock).unwrap_or_default();
     assert_eq!(identities(&locked), want);
     assert_eq!(
@@ -299,7 +273,7 @@ fn broken_sections_are_errors() {
     assert!(matches!(parse_auditable(&bomb), Err(RustError::TooLarge { limit: MAX_AUDIT_JSON })));
 
     // The real fixture with its compressed stream damaged in place.
-    let mut damaged = read(&fixtures_root().join("rust/cargo-auditable-elf/usr/local/bin/crate_with_features"));
+    let mut damaged = read_bytes(&fixtures_root().join("rust/cargo-auditable-elf/usr/local/bin/crate_with_features"));
     let at = find_dep_v0(&damaged);
     damaged[at + 2..at + 12].fill(0xff);
     assert!(matches!(parse_auditable(&damaged), Err(RustError::Decompress(_))));

@@ -6,29 +6,12 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use portcullis_catalog::content::secrets::{
     BINARY_PROBE_LEN, ContentError, ContentScanner, DEFAULT_MAX_FILE_SIZE, ScanOutcome, SecretRule, default_rules,
 };
-
-fn lab_root() -> PathBuf {
-    match std::env::var_os("PORTCULLIS_LAB") {
-        Some(root) => PathBuf::from(root),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/lab"),
-    }
-}
-
-fn lab_rootfs(image: &str) -> PathBuf {
-    let dir = lab_root().join("rootfs").join(image).join("rootfs");
-    assert!(
-        dir.join("var/lib/dpkg/status").is_file(),
-        "lab image rootfs {} is missing: run ./scripts/test.sh (it builds the lab), or set PORTCULLIS_LAB",
-        dir.display()
-    );
-    dir
-}
+use portcullis_testkit::data::{lab_root, lab_rootfs, regular_files};
 
 /// 1-based number of the first line of `text` containing `needle`.
 fn line_of(text: &str, needle: &str) -> u64 {
@@ -89,17 +72,6 @@ fn anchore_rule_names_come_first() {
     assert_eq!(unique.len(), names.len());
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in fs::read_dir(dir).unwrap().flatten() {
-        let kind = entry.file_type().unwrap();
-        if kind.is_dir() {
-            walk(&entry.path(), out);
-        } else if kind.is_file() {
-            out.push(entry.path());
-        }
-    }
-}
-
 /// Every regular file of every lab image, scanned with the default rules.
 /// The only findings are deb-mixed's planted ones: anything else found in
 /// Debian's files, Python's standard library, the PyPI packages, npm's
@@ -117,9 +89,7 @@ fn whole_lab_rootfs_findings() {
     }
     for image in images {
         let root = lab_rootfs(&image);
-        let mut files = Vec::new();
-        walk(&root, &mut files);
-        let contents: Vec<(String, Vec<u8>)> = files
+        let contents: Vec<(String, Vec<u8>)> = regular_files(&root)
             .iter()
             .map(|f| (format!("/{}", f.strip_prefix(&root).unwrap().display()), fs::read(f).unwrap()))
             .collect();

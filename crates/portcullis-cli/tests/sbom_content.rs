@@ -3,22 +3,10 @@
 //! README, `../shared/lab/README.md`).
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::process::Command;
 
+use portcullis_testkit::data::{DEB_PYTHON_PIP_PACKAGES, lab_image, lab_rootfs};
 use serde_json::Value;
-
-fn lab() -> PathBuf {
-    let dir = std::env::var_os("PORTCULLIS_LAB")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/lab"));
-    assert!(
-        dir.join("oci/deb-bins/index.json").is_file(),
-        "lab images missing in {}: run ./scripts/test.sh",
-        dir.display()
-    );
-    dir
-}
 
 fn run(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_portcullis")).args(args).output().expect("portcullis runs");
@@ -30,7 +18,7 @@ fn run(args: &[&str]) -> (i32, String, String) {
 }
 
 fn analyse(image: &str, extra: &[&str]) -> (Value, String) {
-    let source = format!("oci-dir:{}", lab().join("oci").join(image).display());
+    let source = format!("oci-dir:{}", lab_image(image).display());
     let mut args = vec!["sbom", source.as_str(), "-o", "json"];
     args.extend_from_slice(extra);
     let (code, stdout, stderr) = run(&args);
@@ -49,23 +37,8 @@ fn name_versions(packages: &[&Value]) -> BTreeSet<String> {
 #[test]
 fn python_packages_are_what_pip_installed() {
     let (sbom, _) = analyse("deb-python", &[]);
-    // The lab README's list; Django was requested as 2.2.0 and records itself as 2.2.
-    let expected: BTreeSet<String> = [
-        "requests==2.19.1",
-        "urllib3==1.24.1",
-        "chardet==3.0.4",
-        "idna==2.7",
-        "certifi==2018.4.16",
-        "django==2.2",
-        "pytz==2019.1",
-        "sqlparse==0.3.0",
-        "pyyaml==5.3",
-        "jinja2==2.10",
-        "markupsafe==1.1.1",
-    ]
-    .into_iter()
-    .map(str::to_owned)
-    .collect();
+    // The lab README's list.
+    let expected: BTreeSet<String> = DEB_PYTHON_PIP_PACKAGES.iter().map(|p| p.to_string()).collect();
     let python = packages_of(&sbom, "python");
     assert_eq!(name_versions(&python), expected);
     let django = python.iter().find(|p| p["name"] == "django").unwrap();
@@ -100,6 +73,35 @@ fn npm_packages_and_their_debian_owner() {
         let owner = package["owner"].as_str().unwrap_or_else(|| panic!("no owner: {package}"));
         assert!(owner.starts_with("deb/"), "{owner}");
     }
+}
+
+/// `name@version` of every package in an `npm ls --all --json` tree.
+fn npm_ls_set(tree: &Value, out: &mut BTreeSet<String>) {
+    if let Some(dependencies) = tree["dependencies"].as_object() {
+        for (name, info) in dependencies {
+            if let Some(version) = info["version"].as_str() {
+                out.insert(format!("{name}@{version}"));
+            }
+            npm_ls_set(info, out);
+        }
+    }
+}
+
+#[test]
+fn npm_packages_equal_npm_ls() {
+    let app = lab_rootfs("deb-node").join("app");
+    let out = Command::new("npm").args(["ls", "--all", "--json"]).current_dir(&app).output().expect("npm runs");
+    let tree: Value = serde_json::from_slice(&out.stdout).expect("npm ls --json output");
+    let mut expected = BTreeSet::new();
+    npm_ls_set(&tree, &mut expected);
+    assert_eq!(expected.len(), 53, "npm ls lists the lab's 53 installed packages");
+    let (sbom, _) = analyse("deb-node", &[]);
+    let found: BTreeSet<String> = packages_of(&sbom, "npm")
+        .iter()
+        .filter(|p| p["locations"][0]["path"].as_str().unwrap().starts_with("/app/node_modules/"))
+        .map(|p| format!("{}@{}", p["name"].as_str().unwrap(), p["version"].as_str().unwrap()))
+        .collect();
+    assert_eq!(found, expected);
 }
 
 #[test]
@@ -216,7 +218,7 @@ fn content_option_errors_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("Dockerfile");
     std::fs::write(&bad, "FRM debian\n").unwrap();
-    let source = format!("oci-dir:{}", lab().join("oci/deb-base").display());
+    let source = format!("oci-dir:{}", lab_image("deb-base").display());
     for (args, message) in [
         (vec!["--secret-rule", "BROKEN=(unclosed"], "BROKEN"),
         (vec!["--content-search", "no-equals-sign"], "no-equals-sign"),

@@ -5,20 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use portcullis_testkit::data::{expected_json, fixtures_root, read_bytes};
 use portcullis_testkit::layout::{Image, Layer, OciLayout};
 use serde_json::Value;
 
-fn fixtures() -> PathBuf {
-    let dir = std::env::var_os("PORTCULLIS_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"));
-    assert!(dir.is_dir(), "fixtures missing at {} (set PORTCULLIS_FIXTURES)", dir.display());
-    dir
-}
-
 fn expected(fixture: &str) -> Value {
-    let path = fixtures().join(fixture).join("expected.json");
-    serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+    expected_json(&fixtures_root().join(fixture))
 }
 
 /// Adds every file of `dir` (but expected.json) to `layer` under `prefix`.
@@ -68,18 +60,11 @@ fn one_layer_image(dir: &Path, layer: Layer) -> PathBuf {
 #[test]
 fn distroless_debian_image() {
     let tmp = tempfile::tempdir().unwrap();
-    let fixture = fixtures().join("dpkg-distroless/static-debian11");
+    let fixture = fixtures_root().join("dpkg-distroless/static-debian11");
     let layout = one_layer_image(tmp.path(), add_tree(Layer::gzip(), &fixture, ""));
     let sbom = sbom(&layout, &[]);
     let want = expected("dpkg-distroless/static-debian11");
-    let mut expected: Vec<(String, String)> = want["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| (p["name"].as_str().unwrap().to_owned(), p["version"].as_str().unwrap().to_owned()))
-        .collect();
-    expected.sort();
-    assert_eq!(names_versions(&sbom), expected);
+    assert_eq!(names_versions(&sbom), names_versions(&want));
     assert_eq!(sbom["distro"]["id"], "debian");
     assert_eq!(sbom["distro"]["version_id"], "11");
     for package in sbom["packages"].as_array().unwrap() {
@@ -91,8 +76,8 @@ fn distroless_debian_image() {
 #[test]
 fn alpine_image() {
     let tmp = tempfile::tempdir().unwrap();
-    let layer = add_tree(Layer::gzip(), &fixtures().join("apk/alpine-3.14-minirootfs-plus-openrc-boost"), "");
-    let layer = add_tree(layer, &fixtures().join("os-release/alpine-3.14.0-minirootfs"), "");
+    let layer = add_tree(Layer::gzip(), &fixtures_root().join("apk/alpine-3.14-minirootfs-plus-openrc-boost"), "");
+    let layer = add_tree(layer, &fixtures_root().join("os-release/alpine-3.14.0-minirootfs"), "");
     let layout = one_layer_image(tmp.path(), layer);
     let sbom = sbom(&layout, &[]);
     let want = expected("apk/alpine-3.14-minirootfs-plus-openrc-boost");
@@ -124,8 +109,8 @@ fn rpm_images_in_every_database_format() {
     ];
     for (fixture, db, image_path, os_release) in cases {
         let tmp = tempfile::tempdir().unwrap();
-        let data = std::fs::read(fixtures().join(fixture).join(db)).unwrap();
-        let layer = add_tree(Layer::zstd(), &fixtures().join(os_release), "").file(image_path, data, 0o644);
+        let data = read_bytes(&fixtures_root().join(fixture).join(db));
+        let layer = add_tree(Layer::zstd(), &fixtures_root().join(os_release), "").file(image_path, data, 0o644);
         let layout = one_layer_image(tmp.path(), layer);
         let sbom = sbom(&layout, &[]);
         let want = expected(fixture);

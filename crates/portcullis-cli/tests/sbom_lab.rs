@@ -5,19 +5,8 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;
 
+use portcullis_testkit::data::lab_root;
 use serde_json::Value;
-
-fn lab() -> PathBuf {
-    let dir = std::env::var_os("PORTCULLIS_LAB")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/lab"));
-    assert!(
-        dir.join("oci/deb-base/index.json").is_file(),
-        "lab images missing in {}: run ./scripts/test.sh (it builds them with ../shared/lab/build.sh)",
-        dir.display()
-    );
-    dir
-}
 
 struct Output {
     code: i32,
@@ -72,7 +61,7 @@ fn ids(sbom: &Value) -> BTreeSet<String> {
 
 #[test]
 fn every_local_format_gives_the_same_sbom() {
-    let lab = lab();
+    let lab = lab_root();
     for image in ["deb-base", "deb-python", "deb-mixed"] {
         let oci = sbom_json(&format!("oci-dir:{}", lab.join("oci").join(image).display()), &[]);
         let archive =
@@ -104,7 +93,7 @@ fn every_local_format_gives_the_same_sbom() {
 
 #[test]
 fn deb_packages_equal_dpkg_query_on_the_same_rootfs() {
-    let lab = lab();
+    let lab = lab_root();
     for image in ["deb-base", "deb-python"] {
         let rootfs = lab.join("rootfs").join(image).join("rootfs");
         let out = Command::new("dpkg-query")
@@ -140,7 +129,7 @@ fn deb_packages_equal_dpkg_query_on_the_same_rootfs() {
 
 #[test]
 fn packages_are_attributed_to_the_layer_that_installed_them() {
-    let lab = lab();
+    let lab = lab_root();
     let sbom = sbom_json(&format!("oci-dir:{}", lab.join("oci/deb-python").display()), &[]);
     let package = |name: &str| {
         sbom["packages"]
@@ -196,7 +185,7 @@ fn packages_are_attributed_to_the_layer_that_installed_them() {
 
 #[test]
 fn table_output_lists_every_package() {
-    let lab = lab();
+    let lab = lab_root();
     let source = format!("oci-dir:{}", lab.join("oci/deb-base").display());
     let out = portcullis(&["sbom", &source]);
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -216,7 +205,7 @@ fn table_output_lists_every_package() {
 
 #[test]
 fn several_outputs_at_once() {
-    let lab = lab();
+    let lab = lab_root();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("sbom.json");
     let source = format!("oci-dir:{}", lab.join("oci/deb-base").display());
@@ -229,12 +218,15 @@ fn several_outputs_at_once() {
 
 #[test]
 fn user_errors_exit_2_with_a_clear_message() {
-    let lab = lab();
+    let lab = lab_root();
     let source = format!("oci-dir:{}", lab.join("oci/deb-base").display());
     let cases: Vec<(Vec<String>, &str)> = vec![
         (vec!["sbom".into(), "oci-dir:/no/such/layout".into()], "/no/such/layout: not found"),
         (vec!["sbom".into(), "./no/such/thing".into()], "cannot tell what kind of image source"),
-        (vec!["sbom".into(), source.clone(), "-o".into(), "xml".into()], "unknown output format \"xml\""),
+        (
+            vec!["sbom".into(), source.clone(), "-o".into(), "xml".into()],
+            "unknown SBOM format `xml` (known formats: table, json, cyclonedx-json",
+        ),
         (
             vec!["sbom".into(), source.clone(), "-o".into(), "json".into(), "-o".into(), "table".into()],
             "only one output can go to stdout",
@@ -270,7 +262,7 @@ fn catalogers_command_lists_the_files_read_and_the_docs_agree() {
 #[test]
 fn registry_pulls_give_the_same_sbom_as_the_layout() {
     use portcullis_testkit::{PushOptions, RegistryAuth, TestRegistry, push_oci_layout};
-    let lab = lab();
+    let lab = lab_root();
     let layout = lab.join("oci/deb-python");
     let local = sbom_json(&format!("oci-dir:{}", layout.display()), &[]);
     let plain = TestRegistry::start(RegistryAuth::None);
@@ -318,7 +310,7 @@ fn unreachable_registry_is_a_clear_error() {
 
 #[test]
 fn standard_formats_validate_and_convert_back() {
-    let lab = lab();
+    let lab = lab_root();
     let dir = tempfile::tempdir().unwrap();
     let source = format!("oci-dir:{}", lab.join("oci/deb-python").display());
     let formats = ["cyclonedx-json", "cyclonedx-xml", "spdx-json", "spdx-tag-value"];

@@ -9,10 +9,15 @@
 //! * [`schema`]: the official CycloneDX and SPDX validators, from PyPI.
 //! * [`http`]: a tiny loopback HTTP server for fakes a real registry cannot
 //!   play (redirects to another host, tampered answers).
+//! * [`data`]: where the shared fixtures and the lab images are
+//!   (`PORTCULLIS_FIXTURES`, `PORTCULLIS_LAB`), the fixture directories of one
+//!   kind, a root filesystem's regular files, and reading files and JSON with
+//!   panics that name the path.
 //!
 //! Everything here panics on failure: it is meant for tests, where a panic
 //! with a good message is the right report.
 
+pub mod data;
 pub mod http;
 pub mod layout;
 pub mod rawtar;

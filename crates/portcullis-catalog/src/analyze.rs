@@ -128,7 +128,7 @@ pub fn analyze(
     let selector = ContentSelector::new(&patterns)?;
     let inspector = Inspector::new(&options.inspect);
     let tree = FileTree::build_inspected(source, &selector, &inspector, &options.limits, progress)?;
-    let findings = inspector.into_results();
+    let mut findings = inspector.into_results();
     let descriptor = source.descriptor();
     let read = |path: &str| tree.read(path).ok().flatten().map(|c| c.data.to_vec());
     let exists = |path: &str| tree.resolve(path).ok().flatten().is_some();
@@ -156,31 +156,29 @@ pub fn analyze(
     let mut secrets = Vec::new();
     let mut content_matches = Vec::new();
     for (path, entry, layer) in &view {
-        let found = findings.get(&(*layer, Box::from(*path)));
-        if let Some(found) = found {
-            let location = cx.location(path, *layer);
-            let layer_index = location.layer_index;
-            for package in &found.packages {
-                let mut package = package.clone();
-                package.locations = vec![location.clone()];
-                package.introduced_in_layer = Some(*layer);
-                packages.push(package);
-            }
-            let matches = |list: &[(String, u64)]| {
-                list.iter()
-                    .map(|(rule, line)| ContentMatch {
-                        rule: rule.clone(),
-                        path: (*path).to_owned(),
-                        line: *line,
-                        layer_index,
-                    })
-                    .collect::<Vec<_>>()
-            };
-            secrets.extend(matches(&found.secrets));
-            content_matches.extend(matches(&found.content_matches));
+        // Taken, not borrowed: each finding is used once, and memory is freed as we go.
+        let found = findings.remove(&(*layer, Box::from(*path)));
+        let location = cx.location(path, *layer);
+        files.push(file_record(path, entry, location.layer_index, found.as_ref()));
+        let Some(found) = found else { continue };
+        let matches = |list: Vec<(String, u64)>| {
+            list.into_iter().map(|(rule, line)| ContentMatch {
+                rule,
+                path: (*path).to_owned(),
+                line,
+                layer_index: location.layer_index,
+            })
+        };
+        secrets.extend(matches(found.secrets));
+        content_matches.extend(matches(found.content_matches));
+        for mut package in found.packages {
+            package.locations = vec![location.clone()];
+            package.introduced_in_layer = Some(*layer);
+            packages.push(package);
         }
-        files.push(file_record(path, entry, cx.location(path, *layer).layer_index, found));
     }
+    // Findings of files the view does not show (overwritten in a later layer).
+    drop(findings);
 
     let canonical = |path: &str| canonical_path(&tree, path);
     let packages = relate::merge_duplicates(packages);

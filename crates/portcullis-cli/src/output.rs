@@ -41,6 +41,10 @@ pub fn parse(specs: &[String]) -> Result<Vec<Output>> {
 pub fn write(outputs: &[Output], sboms: &[Sbom]) -> Result<()> {
     for output in outputs {
         match (output.format, sboms) {
+            (Format::Json, [one]) => {
+                let file = output.file.as_ref().map(|f| PathBuf::from(with_platform(f, one)));
+                emit_json(output, file, one)?
+            }
             (_, [one]) => {
                 let file = output.file.as_ref().map(|f| PathBuf::from(with_platform(f, one)));
                 emit(output, file, &format::write(one, output.format, &WriteOptions::default())?)?
@@ -81,6 +85,28 @@ fn with_platform(file: &std::path::Path, sbom: &Sbom) -> String {
 
 fn platform(sbom: &Sbom) -> String {
     sbom.source.image.as_ref().and_then(|i| i.platform.clone()).unwrap_or_else(|| "unknown".into())
+}
+
+/// Native JSON streamed to its destination: a document with hundreds of
+/// thousands of file records is never held twice in memory.
+fn emit_json(output: &Output, file: Option<PathBuf>, sbom: &Sbom) -> Result<()> {
+    let write = |writer: &mut dyn Write| -> std::io::Result<()> {
+        let mut writer = std::io::BufWriter::with_capacity(1 << 16, writer);
+        serde_json::to_writer_pretty(&mut writer, sbom)?;
+        writer.write_all(b"\n")?;
+        writer.flush()
+    };
+    match file.as_ref().or(output.file.as_ref()) {
+        Some(path) => {
+            let mut handle = std::fs::File::create(path).with_context(|| format!("writing {}", path.display()))?;
+            write(&mut handle).with_context(|| format!("writing {}", path.display()))
+        }
+        None => {
+            // A closed pipe (e.g. `| head`) is not an error worth reporting.
+            let _ = write(&mut std::io::stdout().lock());
+            Ok(())
+        }
+    }
 }
 
 fn emit(output: &Output, file: Option<PathBuf>, text: &str) -> Result<()> {

@@ -9,13 +9,20 @@
                                                `/usr/bin/time -f '%e %U %S %M' -o FILE` file
     benchlib.py inflate FILE...                gunzip FILEs to nowhere with the stdlib's zlib
                                                (another decompression floor)
-    benchlib.py count portcullis|syft JSON     print "total deb" package counts
+    benchlib.py count portcullis|syft JSON     print "total deb EXTRA" package counts; EXTRA is one
+                                               token: types=T:N,...;owned=N;files=N;hashed=N;secrets=N;bytes=N
+                                               (owned: packages another package owns, portcullis `owner`,
+                                               syft `ownership-by-file-overlap` children; files/hashed: file
+                                               entries and those with a digest; bytes: size of the document)
     benchlib.py report RESULTS COUNTS META     print the markdown report
 
 RESULTS is a TSV written by sbom.sh, one row per timed run:
     section image source state tool run wall user sys rss_kb rc
 (section: lab, floor, many, warmup; tool: portcullis, syft, floor). COUNTS is a TSV
-"image source tool total deb". META is a file of "key<TAB>value" lines.
+"image source tool total deb [EXTRA]". META is a file of "key<TAB>value" lines. When the
+SBOMs of the warm-up runs are still in RESULTS' folder (out/IMAGE.SOURCE.TOOL.json,
+out/IMAGE.TOOL.json), the report also lists the packages (type, name, version) only one
+tool found.
 """
 import json
 import math
@@ -91,16 +98,53 @@ def parse_time(path):
     print(wall, user, sys_, rss)
 
 
-def count(tool, path):
+def load_packages(tool, path):
+    """(document, packages) of a portcullis JSON or a syft-json document."""
     with open(path) as f:
         doc = json.load(f)
     if tool == "portcullis":
         if isinstance(doc, list):
             doc = doc[0]
-        pk = doc["packages"]
+        return doc, doc["packages"]
+    return doc, doc["artifacts"]
+
+
+def count(tool, path):
+    doc, pk = load_packages(tool, path)
+    types = defaultdict(int)
+    for p in pk:
+        types[p.get("type") or "?"] += 1
+    files = doc.get("files") or []
+    if tool == "portcullis":
+        owned = sum(1 for p in pk if p.get("owner"))
+        hashed = sum(1 for f in files if f.get("sha256"))
+        secrets = len(doc.get("secrets") or [])
     else:
-        pk = doc["artifacts"]
-    print(len(pk), sum(1 for p in pk if p.get("type") == "deb"))
+        owned = len({r["child"] for r in doc.get("artifactRelationships") or []
+                     if r.get("type") == "ownership-by-file-overlap"})
+        hashed = sum(1 for f in files if f.get("digests"))
+        secrets = len(doc.get("secrets") or [])
+    extra = "types=%s;owned=%d;files=%d;hashed=%d;secrets=%d;bytes=%d" % (
+        ",".join("%s:%d" % kv for kv in sorted(types.items(), key=lambda kv: (-kv[1], kv[0]))),
+        owned, len(files), hashed, secrets, os.path.getsize(path))
+    print(len(pk), sum(1 for p in pk if p.get("type") == "deb"), extra)
+
+
+def parse_extra(tok):
+    d = {}
+    for part in tok.split(";"):
+        if "=" in part:
+            k, v = part.split("=", 1)
+            d[k] = v
+    return d
+
+
+def package_diff(pjson, sjson):
+    """(only portcullis, only syft): sorted (type, name, version) tuples."""
+    key = lambda p: (p.get("type") or "?", p.get("name") or "?", p.get("version") or "")
+    ps = {key(p) for p in load_packages("portcullis", pjson)[1]}
+    ss = {key(p) for p in load_packages("syft", sjson)[1]}
+    return sorted(ps - ss), sorted(ss - ps)
 
 
 # ---------------------------------------------------------------- report
@@ -175,8 +219,10 @@ def report(results, counts_path, meta_path):
         with open(counts_path) as f:
             for line in f:
                 if line.strip():
-                    img, src, tool, total, deb = line.split()
-                    counts[(img, src, tool)] = (int(total), int(deb))
+                    f_ = line.split()
+                    img, src, tool, total, deb = f_[:5]
+                    counts[(img, src, tool)] = (int(total), int(deb),
+                                                parse_extra(f_[5]) if len(f_) > 5 else {})
     meta = {}
     if os.path.exists(meta_path):
         with open(meta_path) as f:
@@ -313,6 +359,77 @@ def report(results, counts_path, meta_path):
                 img, len(p.wall) + p.failed, len(s.wall) + s.failed,
                 fmt_range(p.wall, fmt_s), fmt_range(p.rss, fmt_mb),
                 fmt_range(s.wall, fmt_s), fmt_range(s.rss, fmt_mb)))
+        w("")
+    # Packages by type, and what only one tool found
+    keys = []
+    for (img, src, tool) in counts:
+        if (img, src) not in keys:
+            keys.append((img, src))
+    if any(counts[k][2] for k in counts):
+        w("### Packages by type (warm-up run of each cell)\n")
+        w("Per image; sources are merged into one row when both tools report the same on each. "
+          "Owned: packages that another package owns (portcullis `owner`; syft "
+          "`ownership-by-file-overlap` relationships). Files: file entries in the document "
+          "(with a digest). Doc: size of the JSON document.\n")
+        w("| image | sources | portcullis by type | syft by type | owned portcullis / syft "
+          "| files portcullis (with sha256) | files syft (with digests) | doc portcullis / syft | secrets portcullis |")
+        w("| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |")
+        rows = []  # (img, [srcs], p extra, s extra)
+
+        def sig(e):
+            return (e.get("types"), e.get("owned"), e.get("files"), e.get("hashed"), e.get("secrets"))
+        for img, src in keys:
+            pe = counts.get((img, src, "portcullis"), (0, 0, {}))[2]
+            se = counts.get((img, src, "syft"), (0, 0, {}))[2]
+            for r in rows:
+                if r[0] == img and sig(r[2]) == sig(pe) and sig(r[3]) == sig(se):
+                    r[1].append(src)
+                    r[4].append((pe.get("bytes"), se.get("bytes")))
+                    break
+            else:
+                rows.append((img, [src], pe, se, [(pe.get("bytes"), se.get("bytes"))]))
+
+        def mb(b):
+            if not b:
+                return "–"
+            b = int(b)
+            return "%.1f MB" % (b / 1e6) if b >= 100000 else "%.0f KB" % (b / 1e3)
+
+        def mbr(bs):
+            xs = sorted({mb(b) for b in bs})
+            return xs[0] if len(xs) == 1 else "%s–%s" % (xs[0].split()[0], xs[-1])
+        for img, srcs, pe, se, sizes in rows:
+            w("| %s | %s | %s | %s | %s / %s | %s (%s) | %s (%s) | %s / %s | %s |" % (
+                img, ", ".join(srcs),
+                (pe.get("types") or "–").replace(",", ", "), (se.get("types") or "–").replace(",", ", "),
+                pe.get("owned", "–"), se.get("owned", "–"),
+                pe.get("files", "–"), pe.get("hashed", "–"), se.get("files", "–"), se.get("hashed", "–"),
+                mbr([b for b, _ in sizes]), mbr([b for _, b in sizes]), pe.get("secrets", "–")))
+        w("")
+    outdir = os.path.join(os.path.dirname(os.path.abspath(results)), "out")
+    diffs = []
+    for img, src in keys:
+        cands = [(os.path.join(outdir, "%s.%s.%%s.json" % (img, src))),
+                 (os.path.join(outdir, "%s.%%s.json" % img))]
+        for c in cands:
+            pj, sj = c % "portcullis", c % "syft"
+            if os.path.exists(pj) and os.path.exists(sj):
+                try:
+                    op, os_ = package_diff(pj, sj)
+                except (OSError, ValueError, KeyError):
+                    break
+                diffs.append((img, src, op, os_))
+                break
+    if diffs:
+        w("### Packages only one tool reports (type, name, version)\n")
+        same = [("%s %s" % (i, s_)) for i, s_, a, b in diffs if not a and not b]
+        if same:
+            w("Identical sets of (type, name, version): %s.\n" % ", ".join(same))
+        for img, src, op, os_ in diffs:
+            if op or os_:
+                fm = lambda xs: ", ".join("%s %s %s" % t for t in xs[:15]) + (" …" if len(xs) > 15 else "") or "none"
+                w("- %s %s: only portcullis (%d): %s; only syft (%d): %s" % (
+                    img, src, len(op), fm(op), len(os_), fm(os_)))
         w("")
     print("\n".join(out))
 

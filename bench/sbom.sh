@@ -4,7 +4,8 @@
 #
 # Usage (from anywhere; paths are relative to the workspace root):
 #   bench/sbom.sh                      # everything, defaults below: 20 min on 2 vCPUs at
-#                                      # load 5.5, 26 min at load 7 (+ build); 3/4 is syft
+#                                      # load 5.5, 26 min at load 7 (+ build); 3/4 is syft;
+#                                      # 14 min at load 1.5 with IMAGES incl. deb-bins
 #   RUNS=3 COLD_RUNS=1 bench/sbom.sh   # quicker
 #   SECTIONS=lab IMAGES=deb-base SOURCES=registry RUNS=1 COLD_RUNS=1 bench/sbom.sh   # smoke test
 #
@@ -209,7 +210,7 @@ record_counts() { # IMG SRC P_JSON S_JSON
   sc=$($LIB count syft "$4" 2>/dev/null || echo "- -")
   printf '%s\t%s\tportcullis\t%s\n%s\t%s\tsyft\t%s\n' "$1" "$2" "${pc// /	}" "$1" "$2" "${sc// /	}" \
     | grep -v -- '	-	-$' >> "$COUNTS" || true
-  log "  packages: portcullis $pc (total deb), syft $sc (total deb)"
+  log "  packages: portcullis $pc, syft $sc (total deb types/owned/files...)"
 }
 
 # floor SEC(=floor) IMG LAYOUT: warm zcat of the layout's layer blobs.

@@ -17,10 +17,11 @@
 //! ELF, `__go_buildinfo`/`__data` in Mach-O, `.data` in PE), then anywhere
 //! in the file at 16-byte alignment for binaries with stripped section headers.
 
+use crate::binary::executable_images;
 use std::sync::LazyLock;
 
 use memchr::memmem;
-use object::{FileKind, Object, ObjectSection, ObjectSegment};
+use object::{Object, ObjectSection, ObjectSegment};
 use regex::Regex;
 
 use portcullis_sbom::{Package, PackageType};
@@ -148,27 +149,6 @@ fn goarch(architecture: object::Architecture) -> Option<&'static str> {
         A::Wasm32 => "wasm",
         _ => return None,
     })
-}
-
-/// The single images of a file: itself, or each architecture of a
-/// universal (fat) Mach-O.
-fn executable_images(binary: &[u8]) -> Vec<&[u8]> {
-    use object::read::macho::{FatArch, MachOFatFile32, MachOFatFile64};
-    let arches = match FileKind::parse(binary) {
-        Ok(
-            FileKind::Elf32 | FileKind::Elf64 | FileKind::Pe32 | FileKind::Pe64 | FileKind::MachO32 | FileKind::MachO64,
-        ) => {
-            return vec![binary];
-        }
-        Ok(FileKind::MachOFat32) => {
-            MachOFatFile32::parse(binary).map(|fat| fat.arches().iter().filter_map(|a| a.data(binary).ok()).collect())
-        }
-        Ok(FileKind::MachOFat64) => {
-            MachOFatFile64::parse(binary).map(|fat| fat.arches().iter().filter_map(|a| a.data(binary).ok()).collect())
-        }
-        _ => return Vec::new(),
-    };
-    arches.unwrap_or_default()
 }
 
 /// File offset of the header in the section the Go tool reads it from,

@@ -120,32 +120,16 @@ pub fn decode_record_hash(text: &str) -> Option<String> {
     Some(format!("{algorithm}:{hex}"))
 }
 
-/// Base64 in either alphabet (`-_` or `+/`), padding optional.
+/// Base64 in either alphabet (`-_` or `+/`), padding optional: RECORD
+/// files are specified as URL-safe without padding, and tools vary.
 fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let value = |c: u8| -> Option<u32> {
-        Some(u32::from(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' | b'+' => 62,
-            b'_' | b'/' => 63,
-            _ => return None,
-        }))
-    };
-    let data = text.trim_end_matches('=').as_bytes();
-    if data.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(data.len() * 3 / 4);
-    for chunk in data.chunks(4) {
-        let mut acc = 0u32;
-        for (i, &c) in chunk.iter().enumerate() {
-            acc |= value(c)? << (18 - 6 * i);
-        }
-        let bytes = acc.to_be_bytes();
-        out.extend_from_slice(bytes.get(1..chunk.len()).unwrap_or_default());
-    }
-    Some(out)
+    use base64::Engine as _;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    let config = GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    GeneralPurpose::new(&base64::alphabet::URL_SAFE, config)
+        .decode(text)
+        .or_else(|_| GeneralPurpose::new(&base64::alphabet::STANDARD, config).decode(text))
+        .ok()
 }
 
 /// Owned files of a RECORD, as absolute image paths: each entry joined to

@@ -6,10 +6,11 @@
 //! "kind", "dependencies", "root"}]}`) in a linker section named `.dep-v0`
 //! (ELF and PE; `__DATA,.dep-v0` in Mach-O).
 
+use crate::binary::executable_images;
 use std::collections::BTreeMap;
 use std::io::Read;
 
-use object::{FileKind, Object, ObjectSection};
+use object::{Object, ObjectSection};
 use serde::Deserialize;
 
 use portcullis_sbom::{Package, PackageType};
@@ -187,26 +188,6 @@ fn auditable_section(binary: &[u8]) -> Result<Option<&[u8]>, RustError> {
         }
     }
     Ok(None)
-}
-
-/// The single images of a file: itself, or each architecture of a
-/// universal (fat) Mach-O.
-fn executable_images(binary: &[u8]) -> Vec<&[u8]> {
-    let arches = match FileKind::parse(binary) {
-        Ok(
-            FileKind::Elf32 | FileKind::Elf64 | FileKind::Pe32 | FileKind::Pe64 | FileKind::MachO32 | FileKind::MachO64,
-        ) => {
-            return vec![binary];
-        }
-        Ok(FileKind::MachOFat32) => object::read::macho::MachOFatFile32::parse(binary).map(|fat| {
-            fat.arches().iter().filter_map(|a| object::read::macho::FatArch::data(a, binary).ok()).collect()
-        }),
-        Ok(FileKind::MachOFat64) => object::read::macho::MachOFatFile64::parse(binary).map(|fat| {
-            fat.arches().iter().filter_map(|a| object::read::macho::FatArch::data(a, binary).ok()).collect()
-        }),
-        _ => return Vec::new(),
-    };
-    arches.unwrap_or_default()
 }
 
 #[derive(Deserialize)]

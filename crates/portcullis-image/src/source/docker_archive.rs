@@ -131,9 +131,9 @@ impl ImageSource for DockerArchiveImage {
     }
 
     fn open_layer(&self, index: usize) -> Result<LayerStream> {
-        let missing = || ImageError::malformed("image", format!("no layer {index}"));
-        let member = self.members.get(index).ok_or_else(missing)?;
-        let layer = self.descriptor.layers.get(index).ok_or_else(missing)?;
+        let layer = self.descriptor.layer(index)?;
+        let member =
+            self.members.get(index).ok_or_else(|| ImageError::malformed("image", format!("no layer {index}")))?;
         let (mut reader, _) = self.archive.open_member(member)?;
         // Uncompressed members are checked against the diff id; compressed ones
         // against the blob digest in their name, when they have one.

@@ -152,6 +152,20 @@ pub struct ImageDescriptor {
     pub layers: Vec<LayerDescriptor>,
 }
 
+impl ImageDescriptor {
+    /// Layer `index` as the manifest describes it.
+    pub fn layer(&self, index: usize) -> Result<&LayerDescriptor> {
+        self.layers.get(index).ok_or_else(|| ImageError::malformed("image", format!("no layer {index}")))
+    }
+
+    /// Layer `index` with its blob digest parsed.
+    pub(crate) fn layer_blob(&self, index: usize) -> Result<(&LayerDescriptor, crate::digest::Digest)> {
+        let layer = self.layer(index)?;
+        let digest = crate::digest::Digest::parse(layer.digest.as_deref().unwrap_or_default())?;
+        Ok((layer, digest))
+    }
+}
+
 /// The bytes of one layer.
 pub enum LayerStream {
     /// A tar stream, possibly gzip- or zstd-compressed (detected from its first

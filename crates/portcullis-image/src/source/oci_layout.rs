@@ -237,14 +237,9 @@ impl ImageSource for LayoutImage {
     }
 
     fn open_layer(&self, index: usize) -> Result<LayerStream> {
-        let layer = self
-            .descriptor
-            .layers
-            .get(index)
-            .ok_or_else(|| ImageError::malformed("image", format!("no layer {index}")))?;
-        let digest_text = layer.digest.as_deref().unwrap_or_default();
-        let digest = Digest::parse(digest_text)?;
+        let (_, digest) = self.descriptor.layer_blob(index)?;
         let reader = self.store.open(&blob_path(&digest))?;
-        Ok(LayerStream::Tar(Box::new(VerifyingReader::new(reader, digest, format!("layer {index} ({digest_text})")))))
+        let what = format!("layer {index} ({digest})");
+        Ok(LayerStream::Tar(Box::new(VerifyingReader::new(reader, digest, what))))
     }
 }

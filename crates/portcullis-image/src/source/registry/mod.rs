@@ -169,15 +169,10 @@ impl ImageSource for RegistryImage {
     }
 
     fn open_layer(&self, index: usize) -> Result<LayerStream> {
-        let layer = self
-            .descriptor
-            .layers
-            .get(index)
-            .ok_or_else(|| ImageError::malformed("image", format!("no layer {index}")))?;
-        let digest_text = layer.digest.as_deref().unwrap_or_default();
-        let digest = Digest::parse(digest_text)?;
+        let (layer, digest) = self.descriptor.layer_blob(index)?;
+        let digest_text = digest.to_string();
         let what = format!("layer {index} ({digest_text})");
-        let response = self.client.blob(&self.repository, digest_text, &what)?;
+        let response = self.client.blob(&self.repository, &digest_text, &what)?;
         if let (Some(declared), Some(sent)) = (layer.size, response.content_length())
             && declared != sent
         {

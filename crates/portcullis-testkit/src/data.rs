@@ -39,6 +39,28 @@ pub fn fixtures_root() -> PathBuf {
     root
 }
 
+/// The shared vulnerability feeds root: `PORTCULLIS_FEEDS`, else
+/// `../shared/feeds` beside the workspace. Panics when it is not a directory.
+pub fn feeds_root() -> PathBuf {
+    let root = match env::var_os("PORTCULLIS_FEEDS") {
+        Some(root) => PathBuf::from(root),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/feeds"),
+    };
+    assert!(
+        root.is_dir(),
+        "shared feeds missing at {}: set PORTCULLIS_FEEDS to the shared feeds root",
+        root.display()
+    );
+    root
+}
+
+/// A file or directory under the feeds root, e.g. `feed("kev/known_exploited_vulnerabilities.json")`.
+pub fn feed(relative: &str) -> PathBuf {
+    let path = feeds_root().join(relative);
+    assert!(path.exists(), "feed data missing: {}", path.display());
+    path
+}
+
 /// One fixture directory, `kind/name` (or any directory below the fixtures
 /// root). Panics when it is missing.
 pub fn fixture(kind_and_name: &str) -> PathBuf {

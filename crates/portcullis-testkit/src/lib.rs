@@ -20,6 +20,7 @@
 pub mod data;
 pub mod http;
 pub mod layout;
+pub mod postgres;
 pub mod rawtar;
 pub mod registry;
 pub mod schema;

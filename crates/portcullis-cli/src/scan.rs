@@ -1,0 +1,164 @@
+//! `portcullis scan`: SBOM, vulnerability findings, triage and the CI gate.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use portcullis_match::{Gate, IgnoreFile, VexDocument};
+use portcullis_report::{ScanFormat, ScanReport};
+use portcullis_vulndb::{Severity, VulnStore};
+
+use crate::{EXIT_GATE_FAILED, ImageArgs};
+
+#[derive(Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    image: ImageArgs,
+    /// Output format, optionally written to a file: FORMAT or FORMAT=FILE;
+    /// repeat for several. Formats: table, json, sarif, cyclonedx-json, junit.
+    #[arg(short, long = "output", value_name = "FORMAT[=FILE]", default_value = "table")]
+    outputs: Vec<String>,
+    /// Exit with 1 when a finding has this severity or more.
+    #[arg(long, value_enum, value_name = "SEVERITY", env = "PORTCULLIS_FAIL_ON")]
+    fail_on: Option<SeverityArg>,
+    /// Report (and gate on) only findings that have a fix.
+    #[arg(long)]
+    only_fixed: bool,
+    /// An ignore file (YAML): rules with a reason and an expiry date; repeatable.
+    #[arg(long = "ignore-file", value_name = "FILE", env = "PORTCULLIS_IGNORE_FILE", value_delimiter = ',')]
+    ignore_files: Vec<PathBuf>,
+    /// An OpenVEX document; `not_affected` and `fixed` statements set findings aside. Repeatable.
+    #[arg(long = "vex", value_name = "FILE")]
+    vex: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SeverityArg {
+    Negligible,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl From<SeverityArg> for Severity {
+    fn from(value: SeverityArg) -> Self {
+        match value {
+            SeverityArg::Negligible => Severity::Negligible,
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::High => Severity::High,
+            SeverityArg::Critical => Severity::Critical,
+        }
+    }
+}
+
+/// The runtime the database commands use; image analysis runs outside it.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+}
+
+pub fn run(args: ScanArgs, db: &str, quiet: bool) -> Result<ExitCode> {
+    let outputs = parse_outputs(&args.outputs)?;
+    // Read triage inputs before the slow analysis, so a typo fails fast.
+    let ignore_files = args
+        .ignore_files
+        .iter()
+        .map(|path| IgnoreFile::load(path))
+        .collect::<Result<Vec<_>, _>>()?;
+    let vex = args.vex.iter().map(|path| VexDocument::load(path)).collect::<Result<Vec<_>, _>>()?;
+    if args.image.all_platforms {
+        bail!("scan looks at one platform at a time: pick it with --platform");
+    }
+    let runtime = runtime()?;
+    // Open the database first: a missing or empty one is reported before the image is pulled.
+    let store = runtime
+        .block_on(VulnStore::open(db))
+        .with_context(|| format!("opening the vulnerability database {db}"))?;
+
+    let mut sboms = crate::analyze_image(&args.image, quiet)?;
+    let sbom = match sboms.len() {
+        1 => sboms.remove(0),
+        n => bail!("{} holds {n} SBOMs; scan one at a time", args.image.source),
+    };
+
+    let started = Instant::now();
+    let mut result = runtime
+        .block_on(portcullis_match::match_sbom(&store, &sbom))
+        .with_context(|| format!("matching against {db}"))?;
+    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "matched");
+    runtime.block_on(store.close());
+
+    if args.only_fixed {
+        result.findings.retain(|f| f.state == portcullis_vulndb::FixState::Fixed);
+        result.refresh_summary();
+    }
+    let today = chrono::Utc::now().date_naive();
+    for file in &ignore_files {
+        file.apply(&mut result, today);
+    }
+    let image_ids = image_ids(&sbom);
+    for document in &vex {
+        document.apply(&mut result, &image_ids);
+    }
+    for rule in &result.expired_rules {
+        eprintln!(
+            "warning: ignore rule for {} expired on {}; it no longer applies",
+            rule.vulnerability.as_deref().or(rule.package.as_deref()).unwrap_or("?"),
+            rule.expires
+        );
+    }
+
+    let gate = args.fail_on.map(|fail_on| Gate { fail_on: fail_on.into(), only_fixed: args.only_fixed });
+    let gate_result = gate.map(|g| g.evaluate(&result.findings));
+    let report = ScanReport { sbom: &sbom, result: &result, gate: gate_result.as_ref() };
+    for (format, file) in &outputs {
+        let text = portcullis_report::render(&report, *format)?;
+        match file {
+            Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?,
+            None => {
+                use std::io::Write;
+                // A closed pipe (e.g. `| head`) is not an error worth reporting.
+                let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            }
+        }
+    }
+    match gate_result {
+        Some(gate) if !gate.passed => {
+            eprintln!("gate failed: {}", gate.reason);
+            Ok(ExitCode::from(EXIT_GATE_FAILED))
+        }
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// `-o FORMAT[=FILE]` values; at most one on stdout.
+fn parse_outputs(specs: &[String]) -> Result<Vec<(ScanFormat, Option<PathBuf>)>> {
+    let outputs = specs
+        .iter()
+        .map(|spec| {
+            let (name, file) = match spec.split_once('=') {
+                Some((name, file)) => (name, Some(PathBuf::from(file))),
+                None => (spec.as_str(), None),
+            };
+            let format: ScanFormat = name.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+            Ok((format, file))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if outputs.iter().filter(|(_, file)| file.is_none()).count() > 1 {
+        bail!("only one output can go to stdout; give the others a file: -o FORMAT=FILE");
+    }
+    Ok(outputs)
+}
+
+/// The names a VEX document may use for the scanned image.
+fn image_ids(sbom: &portcullis_sbom::Sbom) -> Vec<String> {
+    let Some(image) = &sbom.source.image else { return Vec::new() };
+    let mut ids: Vec<String> = image.references.clone();
+    ids.extend(image.manifest_digest.clone());
+    ids.extend(image.index_digest.clone());
+    ids.push(image.config_digest.clone());
+    ids
+}

@@ -79,7 +79,7 @@ async fn sync(
     progress.clear();
 
     let mut table = Table::new();
-    table.load_preset(NOTHING);
+    table.load_style(NOTHING);
     table.set_header(["SOURCE", "FILES", "PARSED", "UNCHANGED", "REMOVED", "ADVISORIES", "STATUS"]);
     for outcome in &report.sources {
         table.add_row([
@@ -93,7 +93,12 @@ async fn sync(
         ]);
     }
     println!("{table}");
-    println!("synced {} source(s) in {:.1} s into {}", report.sources.len(), report.elapsed.as_secs_f64(), store.location());
+    println!(
+        "synced {} source(s) in {:.1} s into {}",
+        report.sources.len(),
+        report.elapsed.as_secs_f64(),
+        store.location()
+    );
     let failed: Vec<&SourceOutcome> = report.failed().collect();
     for outcome in &failed {
         eprintln!(
@@ -125,9 +130,10 @@ async fn list(store: &VulnStore, json: bool) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let mut table = Table::new();
-    table.load_preset(NOTHING);
+    table.load_style(NOTHING);
     table.set_header(["SOURCE / FEED", "FORMATS", "UPSTREAM DATE", "SYNCED", "FILES", "ADVISORIES", "KEV", "EPSS"]);
-    let date = |d: &Option<String>| d.as_deref().map(|d| d.chars().take(10).collect()).unwrap_or_else(|| "-".to_owned());
+    let date =
+        |d: &Option<String>| d.as_deref().map(|d| d.chars().take(10).collect()).unwrap_or_else(|| "-".to_owned());
     for source in &sources {
         table.add_row([
             source.name.clone(),

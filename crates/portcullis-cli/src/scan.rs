@@ -63,20 +63,15 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 pub fn run(args: ScanArgs, db: &str, quiet: bool) -> Result<ExitCode> {
     let outputs = parse_outputs(&args.outputs)?;
     // Read triage inputs before the slow analysis, so a typo fails fast.
-    let ignore_files = args
-        .ignore_files
-        .iter()
-        .map(|path| IgnoreFile::load(path))
-        .collect::<Result<Vec<_>, _>>()?;
+    let ignore_files = args.ignore_files.iter().map(|path| IgnoreFile::load(path)).collect::<Result<Vec<_>, _>>()?;
     let vex = args.vex.iter().map(|path| VexDocument::load(path)).collect::<Result<Vec<_>, _>>()?;
     if args.image.all_platforms {
         bail!("scan looks at one platform at a time: pick it with --platform");
     }
     let runtime = runtime()?;
     // Open the database first: a missing or empty one is reported before the image is pulled.
-    let store = runtime
-        .block_on(VulnStore::open(db))
-        .with_context(|| format!("opening the vulnerability database {db}"))?;
+    let store =
+        runtime.block_on(VulnStore::open(db)).with_context(|| format!("opening the vulnerability database {db}"))?;
 
     let mut sboms = crate::analyze_image(&args.image, quiet)?;
     let sbom = match sboms.len() {

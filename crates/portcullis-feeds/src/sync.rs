@@ -87,7 +87,10 @@ impl SourceSpec {
 /// A name for a URL source: the default feed it is, else its last path segment
 /// without extension (`.../PyPI/all.zip` gives `PyPI-all`).
 fn name_from_url(url: &str) -> String {
-    if let Some(spec) = default_sources().into_iter().find(|spec| matches!(spec, SourceSpec::Urls { urls, .. } if urls.iter().any(|u| u == url))) {
+    if let Some(spec) = default_sources()
+        .into_iter()
+        .find(|spec| matches!(spec, SourceSpec::Urls { urls, .. } if urls.iter().any(|u| u == url)))
+    {
         return spec.name().to_owned();
     }
     let path = url.split(['?', '#']).next().unwrap_or(url);
@@ -238,7 +241,8 @@ pub async fn sync(
     let started = Instant::now();
     let mut report = SyncReport::default();
     for spec in specs {
-        let mut outcome = SourceOutcome { name: spec.name().to_owned(), location: spec.location(), ..Default::default() };
+        let mut outcome =
+            SourceOutcome { name: spec.name().to_owned(), location: spec.location(), ..Default::default() };
         if let Err(error) = sync_source(store, spec, options, progress, &mut outcome).await {
             tracing::warn!(source = spec.name(), %error, "feed source failed; its previous data is kept");
             outcome.error = Some(error.to_string());

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use portcullis_feeds::formats::{alpine, cve5, debian, epss, kev, nvd};
+use portcullis_feeds::formats::{SNIFF_BYTES, alpine, cve5, debian, epss, kev, nvd};
 use portcullis_testkit::data::{feed, feeds_root, read_bytes, regular_files};
 use portcullis_vulndb::{Advisory, Affected, FixState, KevEntry, RangeEvent, Record, Scheme, Severity, VersionRange};
 
@@ -22,16 +22,13 @@ const RECOGNIZERS: [(&str, Recognizer); 6] = [
     ("epss", epss::recognizes),
 ];
 
-/// The sync hands recognizers the first few KB.
-const HEAD_BYTES: u64 = 4096;
-
 fn relative(path: &Path) -> String {
     path.strip_prefix(feeds_root()).unwrap().to_string_lossy().replace('\\', "/")
 }
 
 fn head(path: &Path) -> Vec<u8> {
     let mut head = Vec::new();
-    File::open(path).unwrap().take(HEAD_BYTES).read_to_end(&mut head).unwrap();
+    File::open(path).unwrap().take(SNIFF_BYTES as u64).read_to_end(&mut head).unwrap();
     head
 }
 
@@ -327,15 +324,21 @@ fn alpine_secdb() {
     assert_eq!((packages, entries), (1652, 12028));
     assert!(by_file["alpine-secdb/v3.3/community.yaml"].is_empty(), "packages: null");
 
+    // One Affected per secfixes version listing the CVE: busybox lists CVE-2019-5747 under its
+    // 3.10 fix and under the 1.29.3 backport, and either range makes a version vulnerable.
     let main = &by_file["alpine-secdb/v3.10/main.yaml"];
-    for (id, package, fix) in [
-        ("CVE-2019-1547", "openssl", "1.1.1d-r0"),
-        ("CVE-2019-14697", "musl", "1.1.22-r3"),
-        ("CVE-2019-5747", "busybox", "1.30.1-r2"),
+    for (id, package, fixes) in [
+        ("CVE-2019-1547", "openssl", &["1.1.1d-r0"][..]),
+        ("CVE-2019-14697", "musl", &["1.1.22-r3"][..]),
+        ("CVE-2019-5747", "busybox", &["1.30.1-r2", "1.29.3-r10"][..]),
     ] {
         let advisory = by_id(main, id);
-        let entry = affected(&advisory, "alpine:3.10", package);
-        assert_fixed(entry, fix);
+        let entries: Vec<&Affected> = advisory.affected.iter().filter(|entry| entry.package == package).collect();
+        assert_eq!(entries.len(), fixes.len(), "{id}");
+        for (entry, fix) in entries.into_iter().zip(fixes) {
+            assert_eq!(entry.namespace, "alpine:3.10");
+            assert_fixed(entry, fix);
+        }
     }
     // `"0"`: Oracle Berkeley DB issues that never affected Alpine's db.
     let berkeley = by_id(&by_file["alpine-secdb/v3.8/main.yaml"], "CVE-2016-0682");

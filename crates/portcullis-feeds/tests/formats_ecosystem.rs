@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use portcullis_feeds::formats::{FormatError, nodejs_wg, osv, packagist, rubysec, rustsec};
+use portcullis_feeds::formats::{FormatError, SNIFF_BYTES, nodejs_wg, osv, packagist, rubysec, rustsec};
 use portcullis_testkit::data::{feeds_root, read_bytes, regular_files};
 use portcullis_vulndb::{Advisory, Affected, FixState, RangeEvent, Record, Scheme, Severity, VersionRange};
 
@@ -80,7 +80,7 @@ fn every_feed_file_is_recognized_by_its_own_parser_alone() {
             *counts.entry(kind).or_default() += 1;
         }
         // The sync shows the first few KB; the whole file must give the same answer.
-        for head_length in [1024, 4096, bytes.len()] {
+        for head_length in [1024, SNIFF_BYTES, bytes.len()] {
             let head = &bytes[..head_length.min(bytes.len())];
             let recognized: Vec<Kind> = PARSERS
                 .iter()

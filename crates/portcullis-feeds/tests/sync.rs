@@ -91,7 +91,10 @@ async fn changed_removed_and_broken_files() {
 
     // A truncated advisory: the sync fails naming the file, and every
     // previous record (including the file's own) stays.
-    let victim = walk(&mirror.join("ghsa-subset")).into_iter().find(|p| p.to_string_lossy().contains("GHSA-jf85-cpcp-j695")).unwrap();
+    let victim = walk(&mirror.join("ghsa-subset"))
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("GHSA-jf85-cpcp-j695"))
+        .unwrap();
     let text = fs::read(&victim).unwrap();
     fs::write(&victim, &text[..text.len() / 2]).unwrap();
     fs::remove_file(mirror.join("kev/known_exploited_vulnerabilities.csv")).unwrap();
@@ -103,7 +106,10 @@ async fn changed_removed_and_broken_files() {
 
     // Fixed again, minus one advisory file: that advisory goes away, only the changes are parsed.
     fs::write(&victim, &text).unwrap();
-    let moment = walk(&mirror.join("ghsa-subset")).into_iter().find(|p| p.to_string_lossy().contains("GHSA-8hfj-j24r-96c4")).unwrap();
+    let moment = walk(&mirror.join("ghsa-subset"))
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("GHSA-8hfj-j24r-96c4"))
+        .unwrap();
     fs::remove_file(moment).unwrap();
     let repaired = sync(&store, &[spec], &options(dir.path()), &NoProgress).await;
     assert_eq!(repaired.sources[0].error, None);

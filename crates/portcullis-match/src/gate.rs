@@ -36,8 +36,11 @@ impl Gate {
         let reason = if failing.is_empty() {
             format!("no finding{scope} at or above {}", self.fail_on.as_str())
         } else {
-            let shown: Vec<String> =
-                failing.iter().take(20).map(|f| format!("{} ({} in {})", f.id, f.severity.as_str(), f.package.name)).collect();
+            let shown: Vec<String> = failing
+                .iter()
+                .take(20)
+                .map(|f| format!("{} ({} in {})", f.id, f.severity.as_str(), f.package.name))
+                .collect();
             let more = if failing.len() > 20 { format!(" and {} more", failing.len() - 20) } else { String::new() };
             format!(
                 "{} finding(s){scope} at or above {}: {}{more}",

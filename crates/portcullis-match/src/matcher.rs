@@ -101,7 +101,9 @@ pub async fn match_sbom(store: &VulnStore, sbom: &Sbom) -> Result<ScanResult, Ma
                     continue;
                 }
                 match ranges::evaluate(&row.affected, &lookup.version) {
-                    Ok(Some(hit)) => raw.push(RawMatch { package: *index, lookup: lookup.clone(), row: row.clone(), hit }),
+                    Ok(Some(hit)) => {
+                        raw.push(RawMatch { package: *index, lookup: lookup.clone(), row: row.clone(), hit })
+                    }
                     Ok(None) => {}
                     Err(error) => {
                         tracing::debug!(package = %sbom.packages[*index].id, %error, "version not comparable");
@@ -116,13 +118,7 @@ pub async fn match_sbom(store: &VulnStore, sbom: &Sbom) -> Result<ScanResult, Ma
     }
 
     let findings = build_findings(store, sbom, raw).await?;
-    let mut result = ScanResult {
-        findings,
-        ignored: Vec::new(),
-        expired_rules: Vec::new(),
-        summary,
-        database,
-    };
+    let mut result = ScanResult { findings, ignored: Vec::new(), expired_rules: Vec::new(), summary, database };
     result.findings.sort_by(risk::order);
     result.refresh_summary();
     Ok(result)
@@ -304,9 +300,7 @@ fn finding_from_group(
 ) -> Option<Finding> {
     // A CVE that its numbering authority or NVD rejected is no vulnerability.
     let rejected = ids.iter().filter(|id| id.starts_with("CVE-")).any(|id| {
-        by_id.get(id).is_some_and(|copies| {
-            copies.iter().any(|c| c.advisory.withdrawn.is_some() && is_cve_authority(c))
-        })
+        by_id.get(id).is_some_and(|copies| copies.iter().any(|c| c.advisory.withdrawn.is_some() && is_cve_authority(c)))
     });
     if rejected {
         return None;
@@ -327,19 +321,38 @@ fn finding_from_group(
         FixState::Unknown => 3,
         FixState::NotAffected => 4,
     };
-    let mut fixed_in: BTreeSet<String> = matches.iter().filter_map(|m| m.hit.fixed.clone()).collect();
+    let scheme = first.row.affected.scheme;
+    let order = |a: &&String, b: &&String| scheme.compare(a, b).unwrap_or(std::cmp::Ordering::Equal);
+    let order_ref = |a: &&&String, b: &&&String| order(a, b);
+    // Within one copy of a record, several entries may contain the version
+    // (GHSA lists one range per release line, overlapping): the lowest fix is
+    // the one of the installed line. Across records and copies (RustSec's
+    // "unaffected" intervals in its OSV form against the "patched" list of its
+    // native form, a GHSA against a PYSEC), the highest fix resolves them all.
+    let mut per_copy: BTreeMap<(&str, &str, &str), Vec<&String>> = BTreeMap::new();
+    for m in &matches {
+        // A won't-fix or not-fixed entry may carry another release's fix
+        // (the Debian sid line); it is no fix for this one.
+        if m.row.affected.state != FixState::Fixed {
+            continue;
+        }
+        if let Some(fix) = &m.hit.fixed {
+            per_copy.entry((&m.row.source, &m.row.path, &m.row.advisory_id)).or_default().push(fix);
+        }
+    }
+    let fixed_in: Vec<String> = per_copy
+        .values()
+        .filter_map(|fixes| fixes.iter().min_by(order_ref).copied())
+        .max_by(order)
+        .cloned()
+        .into_iter()
+        .collect();
     let mut state = matches.iter().map(|m| m.row.affected.state).min_by_key(|s| rank(*s)).unwrap_or(FixState::Unknown);
     if !fixed_in.is_empty() {
         state = FixState::Fixed;
     } else if state == FixState::Fixed {
         // Fixed elsewhere (another release line) but not for this version's line.
         state = FixState::Unknown;
-    }
-    let scheme = first.row.affected.scheme;
-    // Keep only the lowest fix per scheme ordering when several records agree.
-    if fixed_in.len() > 1 {
-        let lowest = fixed_in.iter().min_by(|a, b| scheme.compare(a, b).unwrap_or(std::cmp::Ordering::Equal)).cloned();
-        fixed_in = lowest.into_iter().collect();
     }
 
     let matched_records: Vec<(&RawMatch, &Advisory)> = matches
@@ -432,7 +445,7 @@ fn finding_from_group(
             layer_index: package.introduced_in_layer,
         },
         state,
-        fixed_in: fixed_in.into_iter().collect(),
+        fixed_in,
         severity,
         severity_source,
         cvss,
@@ -459,7 +472,8 @@ fn is_cve_authority(copy: &StoredAdvisory) -> bool {
 /// The highest base score: NVD's primary score first, then any.
 fn best_cvss(cvss: &[Cvss]) -> Option<(f64, String)> {
     let newest_first = |c: &&Cvss| std::cmp::Reverse(c.version.clone());
-    let mut nvd: Vec<&Cvss> = cvss.iter().filter(|c| c.source.as_deref() == Some("nvd") && c.base_score.is_some()).collect();
+    let mut nvd: Vec<&Cvss> =
+        cvss.iter().filter(|c| c.source.as_deref() == Some("nvd") && c.base_score.is_some()).collect();
     nvd.sort_by_key(newest_first);
     if let Some(c) = nvd.first() {
         return c.base_score.map(|s| (s, "nvd".to_owned()));

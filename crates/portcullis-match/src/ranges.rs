@@ -47,6 +47,9 @@ pub fn evaluate(affected: &Affected, version: &str) -> Result<Option<RangeMatch>
     // Fail on an unreadable installed version before trying ranges, so the
     // caller can report the package as unmatchable rather than unaffected.
     scheme.compare(version, version)?;
+    // Several ranges may contain the version (one per release line,
+    // overlapping); the lowest fix is the installed line's.
+    let mut best: Option<RangeMatch> = None;
     for range in &affected.ranges {
         let found = match range {
             VersionRange::Events { events } => evaluate_events(scheme, version, events)?,
@@ -54,11 +57,21 @@ pub fn evaluate(affected: &Affected, version: &str) -> Result<Option<RangeMatch>
                 evaluate_requirements(scheme, version, requirement.as_deref(), unaffected, &affected.fixed)?
             }
         };
-        if found.is_some() {
-            return Ok(found);
-        }
+        best = match (best, found) {
+            (None, found) => found,
+            (Some(current), Some(found)) if lower_fix(scheme, &found, &current) => Some(found),
+            (current, _) => current,
+        };
     }
-    Ok(None)
+    Ok(best)
+}
+
+fn lower_fix(scheme: Scheme, candidate: &RangeMatch, current: &RangeMatch) -> bool {
+    match (&candidate.fixed, &current.fixed) {
+        (Some(a), Some(b)) => scheme.compare(a, b).ok() == Some(Ordering::Less),
+        (Some(_), None) => true,
+        _ => false,
+    }
 }
 
 fn evaluate_events(scheme: Scheme, version: &str, events: &[RangeEvent]) -> Result<Option<RangeMatch>, VersionError> {
@@ -254,7 +267,10 @@ mod tests {
         // node-fetch GHSA-r683-j2x4-v87g: [0, 2.6.7) and [3.0.0, 3.1.1).
         let node_fetch = entry(
             Scheme::Npm,
-            vec![events(&[("introduced", "0"), ("fixed", "2.6.7")]), events(&[("introduced", "3.0.0"), ("fixed", "3.1.1")])],
+            vec![
+                events(&[("introduced", "0"), ("fixed", "2.6.7")]),
+                events(&[("introduced", "3.0.0"), ("fixed", "3.1.1")]),
+            ],
             &[],
             &["2.6.7", "3.1.1"],
         );

@@ -27,11 +27,14 @@ fn severity_impact(severity: Severity) -> f64 {
 
 /// The risk score of a finding, 0-100, rounded to one decimal.
 pub fn score(finding: &Finding) -> f64 {
-    let best_score = finding.cvss.iter().filter_map(|c| c.base_score).fold(None, |best: Option<f64>, s| {
-        Some(best.map_or(s, |b| b.max(s)))
-    });
+    let best_score = finding
+        .cvss
+        .iter()
+        .filter_map(|c| c.base_score)
+        .fold(None, |best: Option<f64>, s| Some(best.map_or(s, |b| b.max(s))));
     let impact = best_score.map_or_else(|| severity_impact(finding.severity), |s| (s / 10.0).clamp(0.0, 1.0));
-    let threat = if finding.kev.is_some() { 1.0 } else { finding.epss.as_ref().map_or(0.0, |e| e.score.clamp(0.0, 1.0)) };
+    let threat =
+        if finding.kev.is_some() { 1.0 } else { finding.epss.as_ref().map_or(0.0, |e| e.score.clamp(0.0, 1.0)) };
     (1000.0 * impact * (0.25 + 0.75 * threat)).round() / 10.0
 }
 

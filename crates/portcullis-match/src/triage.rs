@@ -84,7 +84,11 @@ impl IgnoreFile {
         let document: IgnoreDocument = serde_norway::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
         let mut rules = Vec::new();
         for (index, rule) in document.ignore.into_iter().enumerate() {
-            let which = format!("rule {} ({})", index + 1, rule.vulnerability.as_deref().or(rule.package.as_deref()).unwrap_or("?"));
+            let which = format!(
+                "rule {} ({})",
+                index + 1,
+                rule.vulnerability.as_deref().or(rule.package.as_deref()).unwrap_or("?")
+            );
             if rule.vulnerability.is_none() && rule.package.is_none() {
                 return Err(invalid(format!("{which}: name a vulnerability, a package, or both")));
             }
@@ -289,7 +293,8 @@ impl VexDocument {
             });
             match statement {
                 Some(statement) => {
-                    let detail = if statement.reason.is_empty() { String::new() } else { format!(" ({})", statement.reason) };
+                    let detail =
+                        if statement.reason.is_empty() { String::new() } else { format!(" ({})", statement.reason) };
                     result.ignored.push(IgnoredFinding {
                         finding,
                         by: "vex".to_owned(),
@@ -359,8 +364,22 @@ mod tests {
     fn result() -> ScanResult {
         let mut r = ScanResult {
             findings: vec![
-                finding("CVE-2018-18074", &["PYSEC-2018-28", "GHSA-x84v-xcm2-53pg"], "requests", "2.19.1", "pkg:pypi/requests@2.19.1", "/usr/lib/python3/dist-packages/requests-2.19.1.dist-info/METADATA"),
-                finding("CVE-2019-11324", &["PYSEC-2019-133"], "urllib3", "1.24.1", "pkg:pypi/urllib3@1.24.1", "/app/venv/urllib3-1.24.1.dist-info/METADATA"),
+                finding(
+                    "CVE-2018-18074",
+                    &["PYSEC-2018-28", "GHSA-x84v-xcm2-53pg"],
+                    "requests",
+                    "2.19.1",
+                    "pkg:pypi/requests@2.19.1",
+                    "/usr/lib/python3/dist-packages/requests-2.19.1.dist-info/METADATA",
+                ),
+                finding(
+                    "CVE-2019-11324",
+                    &["PYSEC-2019-133"],
+                    "urllib3",
+                    "1.24.1",
+                    "pkg:pypi/urllib3@1.24.1",
+                    "/app/venv/urllib3-1.24.1.dist-info/METADATA",
+                ),
             ],
             ignored: vec![],
             expired_rules: vec![],
@@ -400,7 +419,10 @@ mod tests {
             (b"ignore:\n  - vulnerability: CVE-1\n    reason: x\n", "expires"),
             (b"ignore:\n  - vulnerability: CVE-1\n    reason: x\n    expires: next year\n", "YYYY-MM-DD"),
             (b"ignore:\n  - reason: x\n    expires: 2027-01-01\n", "name a vulnerability"),
-            (b"ignore:\n  - vulnerability: CVE-1\n    reason: x\n    expires: 2027-01-01\n    packge: typo\n", "packge"),
+            (
+                b"ignore:\n  - vulnerability: CVE-1\n    reason: x\n    expires: 2027-01-01\n    packge: typo\n",
+                "packge",
+            ),
             (b"ignore:\n  - vulnerability: CVE-1\n    reason: x\n    expires: 2027-01-01\n    path: '[oops'\n", "glob"),
         ] {
             let err = IgnoreFile::parse(Path::new("i.yaml"), yaml).unwrap_err().to_string();

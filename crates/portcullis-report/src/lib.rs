@@ -79,10 +79,7 @@ impl FromStr for ScanFormat {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let wanted = s.trim();
         ScanFormat::ALL.into_iter().find(|format| format.name().eq_ignore_ascii_case(wanted)).ok_or_else(|| {
-            ReportError::UnknownFormat {
-                name: s.to_owned(),
-                known: ScanFormat::ALL.map(ScanFormat::name).join(", "),
-            }
+            ReportError::UnknownFormat { name: s.to_owned(), known: ScanFormat::ALL.map(ScanFormat::name).join(", ") }
         })
     }
 }

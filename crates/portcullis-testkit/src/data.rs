@@ -46,11 +46,7 @@ pub fn feeds_root() -> PathBuf {
         Some(root) => PathBuf::from(root),
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/feeds"),
     };
-    assert!(
-        root.is_dir(),
-        "shared feeds missing at {}: set PORTCULLIS_FEEDS to the shared feeds root",
-        root.display()
-    );
+    assert!(root.is_dir(), "shared feeds missing at {}: set PORTCULLIS_FEEDS to the shared feeds root", root.display());
     root
 }
 

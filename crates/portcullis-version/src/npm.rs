@@ -36,11 +36,19 @@ pub fn satisfies(version: &str, requirement: &str) -> Result<bool, VersionError>
 
 /// A version as package.json and lockfiles write it: node-semver's strict form
 /// (an optional `v`), and also a leading `=`, which npm's loose mode tolerates.
+/// `1` and `1.2` are read as `1.0.0` and `1.2.0`, which node-semver rejects but
+/// GitHub's npm advisories write (`introduced: "1.0"`).
 fn parse_version(text: &str) -> Result<Version, VersionError> {
     let bare = text.trim();
     let bare = bare.strip_prefix('=').unwrap_or(bare).trim_start();
-    parse_semver(bare.strip_prefix('v').unwrap_or(bare))
-        .map_err(|reason| VersionError::version(Scheme::Npm, text, reason))
+    let bare = bare.strip_prefix('v').unwrap_or(bare);
+    let dots = bare.matches('.').count();
+    let padded = if dots < 2 && bare.bytes().all(|byte| byte.is_ascii_digit() || byte == b'.') {
+        format!("{bare}{}", ".0".repeat(2 - dots))
+    } else {
+        bare.to_owned()
+    };
+    parse_semver(&padded).map_err(|reason| VersionError::version(Scheme::Npm, text, reason))
 }
 
 fn parse_semver(text: &str) -> Result<Version, String> {
@@ -62,7 +70,7 @@ struct Range {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Comparator {
-    /// `*`, `x`, `>=0.0.0`, an empty set: every version, yet no pre-release opt-in.
+    /// `*`, `x`, `>=0.0.0`: every version, yet no pre-release opt-in.
     Any,
     Bound(Operator, Version),
 }
@@ -115,8 +123,8 @@ impl Comparator {
 
 impl Range {
     fn contains(&self, version: &Version) -> bool {
-        // node-semver collapses a range with an any-version alternative to that
-        // alternative alone, so `* || 1.0.0-beta` does not match 1.0.0-beta.
+        // node-semver collapses a range with an any-version alternative (`*`, or
+        // empty) to that alternative alone, so `* || 1.0.0-beta` does not match 1.0.0-beta.
         if self.sets.iter().any(|set| set.iter().all(|comparator| *comparator == Comparator::Any)) {
             return version.pre.is_empty();
         }
@@ -145,6 +153,7 @@ fn parse_range(text: &str) -> Result<Range, String> {
     Ok(Range { sets })
 }
 
+/// One `||` alternative; an empty one (`""`) has no comparator and so admits every release, like `*`.
 fn parse_set(set: &str) -> Result<Vec<Comparator>, String> {
     let desugared = match hyphen_range(set)? {
         Some(bounds) => bounds,
@@ -155,15 +164,6 @@ fn parse_set(set: &str) -> Result<Vec<Comparator>, String> {
         for piece in desugar(&token)?.split_whitespace() {
             // `>=0.0.0` is `*`.
             comparators.push(if piece == ">=0.0.0" { Comparator::Any } else { parse_comparator(piece)? });
-        }
-    }
-    if comparators.is_empty() {
-        comparators.push(Comparator::Any);
-    }
-    if comparators.len() > 1 {
-        comparators.retain(|comparator| *comparator != Comparator::Any);
-        if comparators.is_empty() {
-            comparators.push(Comparator::Any);
         }
     }
     Ok(comparators)
@@ -409,13 +409,12 @@ fn x_range(token: &str, operator: Option<Operator>, range: &XRange) -> Result<St
 
 /// node-semver's STAR replacement: the first `*` goes, with a `<`/`>` and `=` just before it.
 fn remove_first_star(token: &str) -> String {
-    let Some(star) = token.find('*') else {
+    let Some((before, after)) = token.split_once('*') else {
         return token.to_owned();
     };
-    let before = &token[..star];
     let before = before.strip_suffix('=').unwrap_or(before);
     let before = before.strip_suffix(['<', '>']).unwrap_or(before);
-    format!("{before}{}", &token[star + 1..])
+    format!("{before}{after}")
 }
 
 /// node-semver's COMPARATOR: an operator and a full version (an optional `v`).
@@ -501,11 +500,14 @@ mod tests {
             assert_eq!(compare(pair[0], pair[1]), Ok(Ordering::Less), "{pair:?}");
         }
         assert_eq!(compare("v1.0.0+a", "=1.0.0+b"), Ok(Ordering::Equal));
+        assert_eq!(compare("1.0", "1.0.0"), Ok(Ordering::Equal));
+        assert_eq!(compare("2", "2.0.0"), Ok(Ordering::Equal));
     }
 
     #[test]
     fn rejects_what_node_semver_rejects() {
-        for version in ["1.2", "01.2.3", "1.2.3-beta..1", "1.2.3-01", "9007199254740992.0.0", "v 1.2.3x"] {
+        for version in ["", "1.", "1.2-beta", "01.2.3", "1.2.3-beta..1", "1.2.3-01", "9007199254740992.0.0", "v 1.2.3x"]
+        {
             assert!(matches!(compare(version, "1.0.0"), Err(VersionError::InvalidVersion { .. })), "{version}");
         }
         for range in [">=1.2.3-", "^1.2.3.4", "foo >= 1.2.3", "1.2-beta", "~> ^1"] {

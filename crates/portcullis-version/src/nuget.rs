@@ -53,7 +53,11 @@ impl NuGetVersion {
     }
 
     fn parse_reason(version: &str) -> Result<Self, String> {
-        let sections = Sections::split(version.trim());
+        let version = version.trim();
+        if let Some(last) = version.chars().last().filter(|last| matches!(last, '-' | '+')) {
+            return Err(format!("nothing after the final {last:?}"));
+        }
+        let sections = Sections::split(version);
         let numbers = match sections.version {
             Some(numbers) if !numbers.is_empty() => parse_numbers(numbers)?,
             _ => return Err("no version numbers".to_owned()),

@@ -108,6 +108,9 @@ pub struct FileSummary {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AffectedRow {
     pub source: String,
+    /// The file of the source the record came from (two files may hold
+    /// copies of one advisory, e.g. RustSec's native and OSV forms).
+    pub path: String,
     pub advisory_id: String,
     pub affected: Affected,
 }
@@ -331,7 +334,7 @@ impl VulnStore {
         for chunk in packages.chunks(INSERT_BATCH_ROWS) {
             let placeholders = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
             let sql = format!(
-                "SELECT source, advisory_id, entry FROM vuln_affected WHERE namespace = $1 AND package IN ({placeholders})"
+                "SELECT source, path, advisory_id, entry FROM vuln_affected WHERE namespace = $1 AND package IN ({placeholders})"
             );
             let mut query = sqlx::query(AssertSqlSafe(sql)).bind(namespace);
             for package in chunk {
@@ -340,11 +343,12 @@ impl VulnStore {
             let rows = query.fetch_all(&self.pool).await.map_err(self.query_error())?;
             for row in rows {
                 let source: String = row.try_get(0).map_err(self.query_error())?;
-                let advisory_id: String = row.try_get(1).map_err(self.query_error())?;
-                let entry: String = row.try_get(2).map_err(self.query_error())?;
+                let path: String = row.try_get(1).map_err(self.query_error())?;
+                let advisory_id: String = row.try_get(2).map_err(self.query_error())?;
+                let entry: String = row.try_get(3).map_err(self.query_error())?;
                 let affected = serde_json::from_str(&entry)
                     .map_err(self.corrupt(format!("{advisory_id} (affected entry from {source})")))?;
-                out.push(AffectedRow { source, advisory_id, affected });
+                out.push(AffectedRow { source, path, advisory_id, affected });
             }
         }
         Ok(out)

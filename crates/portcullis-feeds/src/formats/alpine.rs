@@ -315,7 +315,9 @@ mod tests {
 
     #[test]
     fn entry_ids() {
-        let cases: [(&str, &[&str], &[&str], Option<&str>); 11] = [
+        /// (entry, ids with an advisory, all ids, note)
+        type Case<'a> = (&'a str, &'a [&'a str], &'a [&'a str], Option<&'a str>);
+        let cases: [Case<'_>; 11] = [
             ("CVE-2019-1547", &["CVE-2019-1547"], &["CVE-2019-1547"], None),
             (
                 "CVE-2017-5753 CVE-2017-5715 CVE-2017-5754 XSA-254 XPTI",

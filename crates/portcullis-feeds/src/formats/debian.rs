@@ -732,7 +732,7 @@ mod tests {
         // no-dsa keeps the sid range (vulnerable below the sid fix) and urgency, names no fix.
         let bookworm = find(&advisory, "debian:12", "foo");
         assert_eq!((bookworm.state, bookworm.severity), (FixState::WontFix, Some(Severity::Low)));
-        assert_eq!(bookworm.ranges, [sid_fix.clone()]);
+        assert_eq!(bookworm.ranges, std::slice::from_ref(&sid_fix));
         assert!(bookworm.fixed.is_empty());
         assert_eq!(bookworm.note.as_deref(), Some("no-dsa: Minor issue"));
         // A release line of its own has its own (here absent) urgency.

@@ -157,15 +157,11 @@ impl OsvRecord {
             entry.database_specific.as_ref().and_then(|specific| specific.informational.as_ref()?.text()).is_some()
         });
         let aliases = distinct_ids(&self.id, self.aliases.unwrap_or_default());
-        let names_a_cve = self.id.starts_with("CVE-") || aliases.iter().any(|alias| alias.starts_with("CVE-"));
-        let publisher_severity = database_specific
+        let severity = database_specific
             .as_ref()
             .and_then(|specific| specific.severity.as_ref()?.text())
-            .and_then(Severity::from_label);
-        // RustSec notices (unmaintained, unsound) are advice rather than
-        // vulnerabilities; a CVE or a CVSS score says someone rated them as one.
-        let severity =
-            publisher_severity.or((informational && !names_a_cve && cvss.is_empty()).then_some(Severity::Negligible));
+            .and_then(Severity::from_label)
+            .or_else(|| notice_severity(informational, &self.id, &aliases, &cvss));
         let mut affected = Vec::with_capacity(affected_entries.len());
         for entry in affected_entries {
             if let Some(converted) = entry.into_affected()? {
@@ -216,8 +212,8 @@ impl OsvSeverity {
 
 impl OsvAffected {
     /// `None` for entries that name no package, or that only give GIT
-    /// ranges: nothing to match a package version against (kept, they
-    /// would read as "every version").
+    /// ranges: nothing to match a package version against (kept without
+    /// ranges, they would read as "every version").
     fn into_affected(self) -> Result<Option<Affected>, String> {
         let Some(package) = self.package else { return Ok(None) };
         let (namespace, scheme) = ecosystem_namespace(&package.ecosystem);
@@ -459,6 +455,45 @@ pub(crate) fn distinct_ids(own_id: &str, ids: impl IntoIterator<Item = String>) 
     let mut out = distinct(ids);
     out.retain(|id| id != own_id);
     out
+}
+
+/// RustSec notices (`informational`: unmaintained, unsound) are advice
+/// rather than vulnerabilities: negligible, unless a CVE or a CVSS score
+/// rates them as a vulnerability.
+pub(crate) fn notice_severity(informational: bool, id: &str, aliases: &[String], cvss: &[Cvss]) -> Option<Severity> {
+    let names_a_cve = id.starts_with("CVE-") || aliases.iter().any(|alias| alias.starts_with("CVE-"));
+    (informational && !names_a_cve && cvss.is_empty()).then_some(Severity::Negligible)
+}
+
+/// A package affected at every version that meets none of the `patched`
+/// and `unaffected` requirements (RustSec and rubysec lists): fixed in the
+/// floor of each patched requirement; no patched requirement means no fix.
+pub(crate) fn affected_unless_patched(
+    namespace: &str,
+    name: &str,
+    scheme: Scheme,
+    patched: Vec<String>,
+    unaffected: Vec<String>,
+) -> Affected {
+    let fixed = distinct(patched.iter().filter_map(|requirement| requirement_floor(scheme, requirement)));
+    let state = if patched.is_empty() { FixState::NotFixed } else { FixState::Fixed };
+    let unaffected: Vec<String> = patched.into_iter().chain(unaffected).collect();
+    Affected {
+        namespace: namespace.to_owned(),
+        package: normalize_package_name(namespace, name),
+        scheme,
+        ranges: if unaffected.is_empty() {
+            Vec::new()
+        } else {
+            vec![VersionRange::Requirements { affected: None, unaffected }]
+        },
+        versions: Vec::new(),
+        state,
+        fixed,
+        severity: None,
+        note: None,
+        cpe: None,
+    }
 }
 
 /// `CVSS:3.1/AV:N/...` -> `3.1`.

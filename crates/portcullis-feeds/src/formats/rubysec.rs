@@ -11,14 +11,12 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use portcullis_vulndb::{
-    Advisory, Affected, Cvss, FixState, Record, Scheme, Severity, VersionRange, namespace, normalize_package_name,
-};
+use portcullis_vulndb::{Advisory, Cvss, Record, Scheme, Severity, namespace};
 
 use super::FormatError;
 use super::osv::{
-    directories, distinct, distinct_ids, from_yaml, has_extension, non_blank, require_final_newline, requirement_floor,
-    top_level_yaml_keys,
+    affected_unless_patched, directories, distinct, distinct_ids, from_yaml, has_extension, non_blank,
+    require_final_newline, top_level_yaml_keys,
 };
 
 /// Namespace of the Ruby interpreters (`rubies/`): the package is the
@@ -64,7 +62,7 @@ struct RubyAdvisory {
     related: Option<RelatedIds>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct RelatedIds {
     cve: Option<Vec<IdPart>>,
     ghsa: Option<Vec<IdPart>>,
@@ -108,7 +106,7 @@ impl RubyAdvisory {
         };
         let own_ids = prefixed_ids(self.cve.as_slice(), self.ghsa.as_slice(), self.osvdb.as_slice());
         let Some(id) = own_ids.first().cloned() else { return Err("has none of `cve`, `ghsa`, `osvdb`".to_owned()) };
-        let related = self.related.unwrap_or(RelatedIds { cve: None, ghsa: None, osvdb: None, url: None });
+        let related = self.related.unwrap_or_default();
         let related_ids = prefixed_ids(
             &related.cve.unwrap_or_default(),
             &related.ghsa.unwrap_or_default(),
@@ -126,27 +124,13 @@ impl RubyAdvisory {
                 })
             })
             .collect();
-        let patched = self.patched_versions.unwrap_or_default();
-        let fixed = distinct(patched.iter().filter_map(|requirement| requirement_floor(Scheme::RubyGems, requirement)));
-        // The database's convention: no patched versions means no fix.
-        let state = if patched.is_empty() { FixState::NotFixed } else { FixState::Fixed };
-        let unaffected: Vec<String> = patched.into_iter().chain(self.unaffected_versions.unwrap_or_default()).collect();
-        let affected = Affected {
-            package: normalize_package_name(namespace, &name),
-            namespace: namespace.to_owned(),
-            scheme: Scheme::RubyGems,
-            ranges: if unaffected.is_empty() {
-                Vec::new()
-            } else {
-                vec![VersionRange::Requirements { affected: None, unaffected }]
-            },
-            versions: Vec::new(),
-            state,
-            fixed,
-            severity: None,
-            note: None,
-            cpe: None,
-        };
+        let affected = affected_unless_patched(
+            namespace,
+            &name,
+            Scheme::RubyGems,
+            self.patched_versions.unwrap_or_default(),
+            self.unaffected_versions.unwrap_or_default(),
+        );
         Ok(Advisory {
             aliases: distinct_ids(&id, own_ids),
             related: distinct_ids(&id, related_ids),
@@ -167,6 +151,8 @@ impl RubyAdvisory {
 
 #[cfg(test)]
 mod tests {
+    use portcullis_vulndb::{FixState, VersionRange};
+
     use super::*;
 
     fn advisory(path: &str, text: &str) -> Advisory {

@@ -10,12 +10,13 @@
 
 use serde::Deserialize;
 
-use portcullis_vulndb::{
-    Advisory, Affected, Cvss, FixState, Record, Scheme, Severity, VersionRange, namespace, normalize_package_name,
-};
+use portcullis_vulndb::{Advisory, Cvss, Record, Scheme, namespace};
 
 use super::FormatError;
-use super::osv::{cvss_version, directories, distinct, distinct_ids, has_extension, non_blank, requirement_floor};
+use super::osv::{
+    affected_unless_patched, cvss_version, directories, distinct, distinct_ids, has_extension, non_blank,
+    notice_severity,
+};
 
 /// Namespace of the advisories against the Rust toolchain (`std`, `cargo`,
 /// `rustdoc`): they are versioned with the compiler release, and `cargo` on
@@ -91,32 +92,12 @@ impl AdvisoryFile {
             })
             .into_iter()
             .collect();
-        let names_a_cve = advisory.id.starts_with("CVE-") || aliases.iter().any(|alias| alias.starts_with("CVE-"));
-        // Notices (unmaintained, unsound) are advice rather than
-        // vulnerabilities, unless a CVE or a CVSS score rates them as one.
         let informational = non_blank(advisory.informational).is_some();
-        let severity = (informational && !names_a_cve && cvss.is_empty()).then_some(Severity::Negligible);
+        let severity = notice_severity(informational, &advisory.id, &aliases, &cvss);
         let (summary, description) = title_and_body(markdown);
         let namespace = if toolchain { TOOLCHAIN_NAMESPACE } else { namespace::CRATES_IO };
-        let fixed = distinct(versions.patched.iter().filter_map(|patched| requirement_floor(Scheme::Cargo, patched)));
-        let state = if versions.patched.is_empty() { FixState::NotFixed } else { FixState::Fixed };
-        let unaffected: Vec<String> = versions.patched.into_iter().chain(versions.unaffected).collect();
-        let affected = Affected {
-            namespace: namespace.to_owned(),
-            package: normalize_package_name(namespace, &advisory.package),
-            scheme: Scheme::Cargo,
-            ranges: if unaffected.is_empty() {
-                Vec::new()
-            } else {
-                vec![VersionRange::Requirements { affected: None, unaffected }]
-            },
-            versions: Vec::new(),
-            state,
-            fixed,
-            severity: None,
-            note: None,
-            cpe: None,
-        };
+        let affected =
+            affected_unless_patched(namespace, &advisory.package, Scheme::Cargo, versions.patched, versions.unaffected);
         Advisory {
             related: distinct_ids(&advisory.id, advisory.related),
             aliases,
@@ -165,6 +146,8 @@ fn title_and_body(markdown: &str) -> (Option<String>, Option<String>) {
 
 #[cfg(test)]
 mod tests {
+    use portcullis_vulndb::{FixState, Severity};
+
     use super::*;
 
     const NOTICE: &str = "```toml\n[advisory]\nid = \"RUSTSEC-2099-0001\"\npackage = \"Old_Crate\"\n\

@@ -2,6 +2,9 @@
 //! reference implementation (Python's packaging, npm's semver) over every
 //! generated case at once, whose answers are compared with ours.
 
+// Each test binary that includes this module uses only part of it.
+#![allow(dead_code)]
+
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,7 +13,7 @@ use portcullis_version::VersionError;
 use serde_json::{Value, json};
 
 /// Where `scripts/version-reference.sh` installs the reference implementations.
-pub fn reference_dir() -> PathBuf {
+fn reference_dir() -> PathBuf {
     match std::env::var_os("PORTCULLIS_VERSION_REF") {
         Some(dir) => PathBuf::from(dir),
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"),
@@ -19,7 +22,7 @@ pub fn reference_dir() -> PathBuf {
 
 /// The installed reference file, or a failure telling how to install it: these
 /// tests are the evidence that our semantics are the ecosystem's, so they never skip.
-pub fn require(path: PathBuf) -> PathBuf {
+fn require(path: PathBuf) -> PathBuf {
     assert!(
         path.exists(),
         "reference implementation missing: {} does not exist; run scripts/version-reference.sh \
@@ -76,10 +79,23 @@ pub fn satisfies_outcome(result: Result<bool, VersionError>) -> String {
     }
 }
 
+/// Python's packaging (`packaging.py`) on every case at once.
+pub fn run_packaging(compare: &[(String, String)], satisfies: &[(String, String)]) -> (Vec<String>, Vec<String>) {
+    let python = require(reference_dir().join("version-ref-venv/bin/python"));
+    run_reference(&python, &["-c", include_str!("packaging.py")], compare, satisfies)
+}
+
+/// node-semver (`node_semver.js`) on every case at once.
+pub fn run_node_semver(compare: &[(String, String)], satisfies: &[(String, String)]) -> (Vec<String>, Vec<String>) {
+    let semver = require(reference_dir().join("version-ref-node/node_modules/semver"));
+    let semver = semver.to_str().unwrap();
+    run_reference(Path::new("node"), &["-e", include_str!("node_semver.js"), semver], compare, satisfies)
+}
+
 /// Runs `program args... <cases.json>` once; the program reads
 /// `{"compare": [[a, b]...], "satisfies": [[version, requirement]...]}` and prints
 /// `{"compare": ["-1"|"0"|"1"|"error"...], "satisfies": ["true"|"false"|"error"...]}`.
-pub fn run_reference(
+fn run_reference(
     program: &Path,
     args: &[&str],
     compare: &[(String, String)],

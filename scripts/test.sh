@@ -41,9 +41,11 @@ lab_log=target/lab-build.log
 log "building lab images into $PORTCULLIS_LAB (log: $lab_log)"
 ( SKIP_REGISTRY=1 "$PORTCULLIS_SHARED/lab/build.sh" "$PORTCULLIS_LAB" >"$lab_log" 2>&1 ) &
 lab_pid=$!
-# The official CycloneDX/SPDX validators (PyPI), for the format tests.
+# The official CycloneDX/SPDX/SARIF validators (PyPI), for the format tests,
+# and the reference implementations the version schemes are checked against
+# (Python packaging, npm's semver).
 schema_log=target/schema-venv.log
-( ./scripts/schema-venv.sh >"$schema_log" 2>&1 ) &
+( ./scripts/schema-venv.sh >"$schema_log" 2>&1 && ./scripts/version-reference.sh >>"$schema_log" 2>&1 ) &
 schema_pid=$!
 
 log "compiling tests"
@@ -54,7 +56,7 @@ schema_status=0
 wait "$schema_pid" || schema_status=$?
 if [ "$schema_status" != 0 ]; then
   cat "$schema_log" >&2
-  log "schema validator venv failed (exit $schema_status)"
+  log "validator / reference implementation install failed (exit $schema_status)"
   exit 1
 fi
 lab_status=0

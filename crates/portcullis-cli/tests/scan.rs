@@ -13,33 +13,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::process::Output;
 
-use portcullis_testkit::data::feeds_root;
 use portcullis_testkit::layout::{Image, Layer, OciLayout};
 use serde_json::Value;
 
-fn portcullis(args: &[&str], db: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_portcullis"))
-        .args(args)
-        .env("PORTCULLIS_DB", db)
-        .env("PORTCULLIS_CACHE_DIR", db.with_extension("cache"))
-        .output()
-        .unwrap()
-}
-
-/// A database synced from the whole snapshot, once per test run.
-fn synced_db() -> &'static Path {
-    static DB: OnceLock<PathBuf> = OnceLock::new();
-    DB.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap().keep();
-        let db = dir.join("vulndb.sqlite");
-        let out = portcullis(&["feeds", "sync", "--from", feeds_root().to_str().unwrap()], &db);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        db
-    })
-}
+mod common;
+use common::{portcullis, synced_db};
 
 fn dpkg_status(packages: &[(&str, &str, Option<&str>)]) -> String {
     packages

@@ -114,7 +114,7 @@ pub enum ReportError {
     Xml(#[source] std::io::Error),
 }
 
-/// Renders `report` in `format`. Text formats end with a line break.
+/// Renders `report` in `format`; the text ends with a line break.
 pub fn render(report: &ScanReport<'_>, format: ScanFormat) -> Result<String, ReportError> {
     match format {
         ScanFormat::Table => Ok(table::render(report)),

@@ -1,9 +1,8 @@
 //! Shared by the tests of the Maven, RubyGems, Composer and NuGet schemes:
 //! where the shared feeds are, reading GHSA records, and the order laws.
 //!
-//! The feeds are found as `portcullis_testkit::data` finds them (which this
-//! crate does not depend on): `PORTCULLIS_FEEDS`, else `../shared/feeds`
-//! beside the workspace. Missing data is a failure, never a skip.
+//! The feeds are found by `portcullis_testkit::data`: missing data is a
+//! failure, never a skip.
 
 use std::cmp::Ordering;
 use std::fs;
@@ -12,20 +11,7 @@ use std::path::{Path, PathBuf};
 use portcullis_version::{Scheme, VersionError};
 use serde_json::Value;
 
-/// A file or directory under the shared feeds root.
-pub fn feed(relative: &str) -> PathBuf {
-    let root = match std::env::var_os("PORTCULLIS_FEEDS") {
-        Some(root) => PathBuf::from(root),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/feeds"),
-    };
-    let path = root.join(relative);
-    assert!(
-        path.exists(),
-        "shared feed data missing: {} (set PORTCULLIS_FEEDS to the shared feeds root)",
-        path.display()
-    );
-    path
-}
+pub use portcullis_testkit::data::feed;
 
 pub fn read(path: &Path) -> String {
     fs::read_to_string(path).unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()))

@@ -1,29 +1,15 @@
-//! Where the shared read-only data lives, for the tests of the OS schemes.
-//!
-//! The same rules as `portcullis_testkit::data` (which this crate does not
-//! depend on): an environment variable, else `../shared` beside the
-//! workspace; missing data is a failure, never a skip.
+//! Shared data for the tests of the OS schemes (located by
+//! `portcullis_testkit::data`: missing data is a failure, never a skip).
 
+use std::fs;
 use std::path::{Path, PathBuf};
-use std::{env, fs};
 
-/// A file under the shared feeds root (`PORTCULLIS_FEEDS`, else `../shared/feeds`).
-pub fn feed(relative: &str) -> PathBuf {
-    shared("PORTCULLIS_FEEDS", "feeds", relative)
-}
+pub use portcullis_testkit::data::feed;
 
-/// A file under the shared fixtures root (`PORTCULLIS_FIXTURES`, else `../shared/fixtures`).
+/// A file (or directory) under the shared fixtures root.
 pub fn fixture(relative: &str) -> PathBuf {
-    shared("PORTCULLIS_FIXTURES", "fixtures", relative)
-}
-
-fn shared(variable: &str, folder: &str, relative: &str) -> PathBuf {
-    let root = match env::var_os(variable) {
-        Some(root) => PathBuf::from(root),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared").join(folder),
-    };
-    let path = root.join(relative);
-    assert!(path.exists(), "shared data missing: {} (set {variable} to the shared {folder} root)", path.display());
+    let path = portcullis_testkit::data::fixtures_root().join(relative);
+    assert!(path.exists(), "shared fixture missing: {}", path.display());
     path
 }
 

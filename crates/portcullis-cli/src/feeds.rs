@@ -16,6 +16,10 @@ use portcullis_vulndb::VulnStore;
 
 use crate::EXIT_ERROR;
 
+/// Where `feeds sync` (and the first `scan` on an empty database) read from
+/// when no `--from` is given; unset means the upstream defaults.
+pub const FEEDS_FROM_ENV: &str = "PORTCULLIS_FEEDS_FROM";
+
 #[derive(Subcommand)]
 pub enum FeedsCommand {
     /// Fill the database from upstream (default) or from local copies.
@@ -24,7 +28,7 @@ pub enum FeedsCommand {
         /// (walked recursively; a mirror laid out like upstream), a zip
         /// archive, a single file, or an http(s) URL. `NAME=...` names the
         /// source. Repeatable.
-        #[arg(long = "from", value_name = "[NAME=]PATH|URL", env = "PORTCULLIS_FEEDS_FROM", value_delimiter = ',')]
+        #[arg(long = "from", value_name = "[NAME=]PATH|URL", env = FEEDS_FROM_ENV, value_delimiter = ',')]
         from: Vec<String>,
         /// Parse every file again, even unchanged ones.
         #[arg(long)]
@@ -63,6 +67,21 @@ async fn sync(
     cache_dir: Option<PathBuf>,
     quiet: bool,
 ) -> Result<ExitCode> {
+    let synced = sync_and_report(store, &from, force, cache_dir, quiet, &mut std::io::stdout()).await?;
+    Ok(if synced { ExitCode::SUCCESS } else { ExitCode::from(EXIT_ERROR) })
+}
+
+/// Syncs the `--from` sources (the upstream defaults when there are none),
+/// writes the per-source table to `out` and the failures to stderr. True
+/// when every source synced.
+pub async fn sync_and_report(
+    store: &VulnStore,
+    from: &[String],
+    force: bool,
+    cache_dir: Option<PathBuf>,
+    quiet: bool,
+    out: &mut dyn std::io::Write,
+) -> Result<bool> {
     let specs: Vec<SourceSpec> =
         if from.is_empty() { default_sources() } else { from.iter().map(|arg| SourceSpec::parse(arg)).collect() };
     let cache_dir = match cache_dir {
@@ -92,13 +111,14 @@ async fn sync(
             status(outcome),
         ]);
     }
-    println!("{table}");
-    println!(
+    writeln!(out, "{table}")?;
+    writeln!(
+        out,
         "synced {} source(s) in {:.1} s into {}",
         report.sources.len(),
         report.elapsed.as_secs_f64(),
         store.location()
-    );
+    )?;
     let failed: Vec<&SourceOutcome> = report.failed().collect();
     for outcome in &failed {
         eprintln!(
@@ -107,7 +127,7 @@ async fn sync(
             outcome.error.as_deref().unwrap_or("failed")
         );
     }
-    Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_ERROR) })
+    Ok(failed.is_empty())
 }
 
 fn status(outcome: &SourceOutcome) -> String {

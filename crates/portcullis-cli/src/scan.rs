@@ -32,6 +32,10 @@ pub struct ScanArgs {
     /// An OpenVEX document; `not_affected` and `fixed` statements set findings aside. Repeatable.
     #[arg(long = "vex", value_name = "FILE")]
     vex: Vec<PathBuf>,
+    /// Fail on an empty database instead of syncing the feeds first (from
+    /// PORTCULLIS_FEEDS_FROM when set, else upstream).
+    #[arg(long)]
+    no_auto_sync: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -83,7 +87,13 @@ pub fn run(args: ScanArgs, db: &str, quiet: bool) -> Result<ExitCode> {
     let mut result = runtime
         .block_on(portcullis_match::match_sbom(&store, &sbom))
         .with_context(|| format!("matching against {db}"))?;
-    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "matched");
+    // bench/scan.sh reads this line for the matching time.
+    tracing::info!(
+        packages = sbom.packages.len(),
+        findings = result.findings.len(),
+        elapsed_us = started.elapsed().as_micros() as u64,
+        "matched"
+    );
     runtime.block_on(store.close());
 
     if args.only_fixed {

@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 
 use portcullis_testkit::layout::{Image, Layer, OciLayout};
 use serde_json::Value;
@@ -489,7 +489,7 @@ fn errors_exit_2_with_a_message() {
     let source = format!("oci-dir:{}", layout.display());
     let empty = dir.path().join("empty.sqlite");
     let cases: Vec<(Vec<String>, &Path, &str)> = vec![
-        (vec!["scan".into(), source.clone()], &empty, "is empty: run `portcullis feeds sync`"),
+        (vec!["scan".into(), source.clone(), "--no-auto-sync".into()], &empty, "is empty: run `portcullis feeds sync`"),
         (vec!["scan".into(), "oci-dir:/nonexistent".into()], synced_db(), "cannot open"),
         (vec!["scan".into(), source.clone(), "-o".into(), "html".into()], synced_db(), "html"),
         (
@@ -569,4 +569,58 @@ fn feeds_list_shows_provenance_and_outputs_are_well_formed() {
     let cdx: Value = serde_json::from_slice(&std::fs::read(&cdx).unwrap()).unwrap();
     assert_eq!(cdx["specVersion"], "1.6");
     assert!(cdx["vulnerabilities"].as_array().unwrap().iter().any(|v| v["id"] == "CVE-2021-44906"));
+}
+
+#[test]
+fn the_first_scan_fills_an_empty_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = minimist_image(dir.path());
+    let db = dir.path().join("fresh.sqlite");
+    let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .args(["scan", &format!("oci-dir:{}", layout.display()), "-o", "json"])
+        .env("PORTCULLIS_DB", &db)
+        .env("PORTCULLIS_CACHE_DIR", dir.path().join("cache"))
+        .env("PORTCULLIS_FEEDS_FROM", portcullis_testkit::data::feed("ghsa-subset"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is empty: syncing the feeds first"));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["findings"].as_array().unwrap().len(), 2);
+    assert_eq!(json["database"]["sources"][0]["name"], "ghsa-subset");
+}
+
+#[test]
+fn a_killed_sync_leaves_the_previous_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vulndb.sqlite");
+    let subset = portcullis_testkit::data::feed("ghsa-subset");
+    let out = portcullis(&["feeds", "sync", "--from", &format!("mirror={}", subset.display())], &db);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // The same source name, now the whole snapshot: killed while it works.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .args(["feeds", "sync", "--from", &format!("mirror={}", portcullis_testkit::data::feeds_root().display())])
+        .env("PORTCULLIS_DB", &db)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    assert!(child.try_wait().unwrap().is_none(), "the sync finished before it could be interrupted");
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let out = portcullis(&["feeds", "list", "--json"], &db);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sources: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sources[0]["advisories"], 16, "the previous data is intact");
+    let layout = minimist_image(dir.path());
+    let (status, stdout) = {
+        let out = portcullis(&["scan", &format!("oci-dir:{}", layout.display()), "-o", "json"], &db);
+        (out.status.code(), out.stdout)
+    };
+    assert_eq!(status, Some(0));
+    let json: Value = serde_json::from_slice(&stdout).unwrap();
+    assert_eq!(json["findings"].as_array().unwrap().len(), 2);
 }

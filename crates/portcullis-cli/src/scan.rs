@@ -73,9 +73,23 @@ pub fn run(args: ScanArgs, db: &str, quiet: bool) -> Result<ExitCode> {
         bail!("scan looks at one platform at a time: pick it with --platform");
     }
     let runtime = runtime()?;
-    // Open the database first: a missing or empty one is reported before the image is pulled.
+    // Open the database first: a broken one is reported before the image is pulled.
     let store =
         runtime.block_on(VulnStore::open(db)).with_context(|| format!("opening the vulnerability database {db}"))?;
+    if !args.no_auto_sync && runtime.block_on(store.sources())?.is_empty() {
+        // First use: fill the database rather than fail, as the README's first command promises.
+        let from: Vec<String> = std::env::var(crate::feeds::FEEDS_FROM_ENV)
+            .map(|v| v.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default();
+        eprintln!("the vulnerability database {db} is empty: syncing the feeds first (portcullis feeds sync)");
+        let cache_dir = std::env::var_os("PORTCULLIS_CACHE_DIR").map(PathBuf::from);
+        let mut log = std::io::stderr();
+        let synced =
+            runtime.block_on(crate::feeds::sync_and_report(&store, &from, false, cache_dir, quiet, &mut log))?;
+        if !synced {
+            eprintln!("warning: some feeds failed to sync; matching with what was loaded");
+        }
+    }
 
     let mut sboms = crate::analyze_image(&args.image, quiet)?;
     let sbom = match sboms.len() {

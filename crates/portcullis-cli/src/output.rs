@@ -16,21 +16,29 @@ pub struct Output {
 
 /// Parses every `-o` value; at most one may go to stdout.
 pub fn parse(specs: &[String]) -> Result<Vec<Output>> {
-    let outputs = specs
+    Ok(parse_targets(specs, |name| Ok(Format::parse(name)?))?
+        .into_iter()
+        .map(|(format, file)| Output { format, file })
+        .collect())
+}
+
+/// Splits `FORMAT[=FILE]` values with `format` reading the names; at most
+/// one may go to stdout. Shared by every command that writes documents.
+pub fn parse_targets<F>(specs: &[String], format: impl Fn(&str) -> Result<F>) -> Result<Vec<(F, Option<PathBuf>)>> {
+    let targets = specs
         .iter()
         .map(|spec| {
             let (name, file) = match spec.split_once('=') {
                 Some((name, file)) => (name, Some(PathBuf::from(file))),
                 None => (spec.as_str(), None),
             };
-            let format = Format::parse(name)?;
-            Ok(Output { format, file })
+            Ok((format(name)?, file))
         })
         .collect::<Result<Vec<_>>>()?;
-    if outputs.iter().filter(|o| o.file.is_none()).count() > 1 {
+    if targets.iter().filter(|(_, file)| file.is_none()).count() > 1 {
         bail!("only one output can go to stdout; give the others a file: -o FORMAT=FILE");
     }
-    Ok(outputs)
+    Ok(targets)
 }
 
 /// Writes `sboms` (one per platform) in every requested output.

@@ -65,7 +65,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 pub fn run(args: ScanArgs, db: &str, quiet: bool) -> Result<ExitCode> {
-    let outputs = parse_outputs(&args.outputs)?;
+    let outputs = crate::output::parse_targets(&args.outputs, |name| Ok(name.parse::<ScanFormat>()?))?;
     // Read triage inputs before the slow analysis, so a typo fails fast.
     let ignore_files = args.ignore_files.iter().map(|path| IgnoreFile::load(path)).collect::<Result<Vec<_>, _>>()?;
     let vex = args.vex.iter().map(|path| VexDocument::load(path)).collect::<Result<Vec<_>, _>>()?;
@@ -151,25 +151,6 @@ pub fn run(args: ScanArgs, db: &str, quiet: bool) -> Result<ExitCode> {
         }
         _ => Ok(ExitCode::SUCCESS),
     }
-}
-
-/// `-o FORMAT[=FILE]` values; at most one on stdout.
-fn parse_outputs(specs: &[String]) -> Result<Vec<(ScanFormat, Option<PathBuf>)>> {
-    let outputs = specs
-        .iter()
-        .map(|spec| {
-            let (name, file) = match spec.split_once('=') {
-                Some((name, file)) => (name, Some(PathBuf::from(file))),
-                None => (spec.as_str(), None),
-            };
-            let format: ScanFormat = name.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
-            Ok((format, file))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    if outputs.iter().filter(|(_, file)| file.is_none()).count() > 1 {
-        bail!("only one output can go to stdout; give the others a file: -o FORMAT=FILE");
-    }
-    Ok(outputs)
 }
 
 /// The names a VEX document may use for the scanned image.

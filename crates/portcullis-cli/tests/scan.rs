@@ -624,3 +624,31 @@ fn a_killed_sync_leaves_the_previous_data() {
     let json: Value = serde_json::from_slice(&stdout).unwrap();
     assert_eq!(json["findings"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn postgresql_holds_the_same_data_and_gives_the_same_findings() {
+    let database = portcullis_testkit::postgres::TempDatabase::create();
+    let url = database.url();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_portcullis"))
+            .args(args)
+            .arg("--db")
+            .arg(&url)
+            .env("PORTCULLIS_CACHE_DIR", dir.path().join("cache"))
+            .output()
+            .unwrap()
+    };
+    let out = run(&["feeds", "sync", "--from", portcullis_testkit::data::feed("ghsa-subset").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&["feeds", "list", "--json"]);
+    let sources: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sources[0]["advisories"], 16);
+    let layout = minimist_image(dir.path());
+    let out = run(&["scan", &format!("oci-dir:{}", layout.display()), "-o", "json", "--fail-on", "critical"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: BTreeSet<&str> = json["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, BTreeSet::from(["CVE-2020-7598", "CVE-2021-44906"]));
+    assert!(!json["database"]["location"].as_str().unwrap().contains("password"));
+}

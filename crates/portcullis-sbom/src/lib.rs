@@ -19,6 +19,26 @@ mod table;
 
 pub use table::render_table;
 
+/// A Python project name in PEP 503 normal form, as PyPI, purls and the
+/// vulnerability feeds compare them: lower case, each run of `-`, `_` and
+/// `.` one `-` (`Typing__Extensions` → `typing-extensions`).
+pub fn pep503_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut in_separator = false;
+    for c in name.trim().chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !in_separator {
+                out.push('-');
+            }
+            in_separator = true;
+        } else {
+            out.extend(c.to_lowercase());
+            in_separator = false;
+        }
+    }
+    out
+}
+
 /// Version of the native JSON schema written by [`Sbom::to_json`].
 pub const SCHEMA_VERSION: &str = "1.1";
 

@@ -273,22 +273,7 @@ pub mod namespace {
 /// (packagist, nuget), unchanged elsewhere.
 pub fn normalize_package_name(namespace: &str, name: &str) -> String {
     match namespace {
-        namespace::PYPI => {
-            let mut out = String::with_capacity(name.len());
-            let mut in_separator = false;
-            for c in name.trim().chars() {
-                if matches!(c, '-' | '_' | '.') {
-                    if !in_separator {
-                        out.push('-');
-                    }
-                    in_separator = true;
-                } else {
-                    out.push(c.to_ascii_lowercase());
-                    in_separator = false;
-                }
-            }
-            out
-        }
+        namespace::PYPI => portcullis_sbom::pep503_name(name),
         namespace::PACKAGIST | namespace::NUGET => name.trim().to_ascii_lowercase(),
         _ => name.trim().to_owned(),
     }

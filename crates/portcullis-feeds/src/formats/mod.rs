@@ -72,3 +72,12 @@ pub const FORMATS: &[Format] = &[
 pub fn recognize(path: &str, head: &[u8]) -> Option<&'static Format> {
     FORMATS.iter().find(|format| (format.recognizes)(path, head))
 }
+
+/// The advisory a one-record test input parses to.
+#[cfg(test)]
+pub(crate) fn single_advisory(records: Vec<Record>) -> portcullis_vulndb::Advisory {
+    match records.into_iter().next_back() {
+        Some(Record::Advisory(advisory)) => *advisory,
+        other => panic!("not an advisory: {other:?}"),
+    }
+}

@@ -156,10 +156,7 @@ mod tests {
     use super::*;
 
     fn advisory(path: &str, text: &str) -> Advisory {
-        match parse(path, text.as_bytes()).unwrap().pop() {
-            Some(Record::Advisory(advisory)) => *advisory,
-            other => panic!("not an advisory: {other:?}"),
-        }
+        crate::formats::single_advisory(parse(path, text.as_bytes()).unwrap())
     }
 
     const GEM: &str = "---\ngem: Some_Gem\nosvdb: 12345\nghsa: aaaa-bbbb-cccc\nurl: https://example.org/a\n\

@@ -1,5 +1,8 @@
 //! Shared data for the tests of the OS schemes (located by
-//! `portcullis_testkit::data`: missing data is a failure, never a skip).
+//! `portcullis_testkit::data`: missing data is a failure, never a skip), and
+//! the harness of the tests against the schemes' own tools.
+
+pub mod reference;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -134,20 +134,7 @@ pub enum PythonError {
 /// case. `Django` → `django`, `zope.interface` → `zope-interface`,
 /// `typing_extensions` → `typing-extensions`.
 pub fn normalize_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut in_separator = false;
-    for c in name.trim().chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !in_separator {
-                out.push('-');
-            }
-            in_separator = true;
-        } else {
-            out.extend(c.to_lowercase());
-            in_separator = false;
-        }
-    }
-    out
+    portcullis_sbom::pep503_name(name)
 }
 
 /// `pkg:pypi/<normalised name>@<version>`, as syft writes it, plus syft's

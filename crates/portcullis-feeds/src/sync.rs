@@ -21,9 +21,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use aws_lc_rs::digest::{Context, SHA256};
 use portcullis_vulndb::store::now_rfc3339;
 use portcullis_vulndb::{FeedSummary, FileSummary, Record, SourceInfo, StoreError, VulnStore};
-use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::download::{self, DownloadError, Downloaded};
@@ -585,9 +585,16 @@ fn list_zip(path: &Path) -> Result<Vec<FeedFile>, SyncError> {
 fn sha256_file(path: &Path) -> Result<String, SyncError> {
     let io = |source| SyncError::Io { path: path.to_owned(), source };
     let mut file = File::open(path).map_err(io)?;
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher).map_err(io)?;
-    Ok(format!("sha256:{}", hex::encode(hasher.finalize())))
+    let mut hasher = Context::new(&SHA256);
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buffer).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(format!("sha256:{}", hex::encode(hasher.finish())))
 }
 
 /// Provenance of a source from its files' summaries.
@@ -598,13 +605,13 @@ fn source_info<'a>(
     validators: BTreeMap<String, String>,
 ) -> SourceInfo {
     let mut info = SourceInfo { name: name.to_owned(), location, validators, ..Default::default() };
-    let mut digest = Sha256::new();
+    let mut digest = Context::new(&SHA256);
     let mut formats = BTreeSet::new();
     for file in files {
         digest.update(file.path.as_bytes());
-        digest.update([0]);
+        digest.update(&[0]);
         digest.update(file.digest.as_bytes());
-        digest.update([0]);
+        digest.update(&[0]);
         let feed = match file.path.split_once('/') {
             Some((first, _)) => first.to_owned(),
             None => ".".to_owned(),
@@ -635,7 +642,7 @@ fn source_info<'a>(
         summary.formats.sort();
     }
     info.formats = formats.into_iter().collect();
-    info.digest = format!("sha256:{}", hex::encode(digest.finalize()));
+    info.digest = format!("sha256:{}", hex::encode(digest.finish()));
     info.synced_at = now_rfc3339();
     info
 }

@@ -2,7 +2,7 @@
 
 use std::io::{self, Read};
 
-use sha2::{Digest as _, Sha256, Sha512};
+use aws_lc_rs::digest::{Context, SHA256, SHA512};
 
 use crate::error::{ImageError, Result};
 
@@ -36,7 +36,7 @@ impl Digest {
 
     /// The sha256 digest of `data`.
     pub fn sha256_of(data: &[u8]) -> Digest {
-        Digest { algorithm: Algorithm::Sha256, hex: hex::encode(Sha256::digest(data)) }
+        Digest { algorithm: Algorithm::Sha256, hex: hex::encode(aws_lc_rs::digest::digest(&SHA256, data)) }
     }
 
     pub fn hex(&self) -> &str {
@@ -76,31 +76,22 @@ impl std::fmt::Display for Digest {
     }
 }
 
-enum Hasher {
-    Sha256(Sha256),
-    Sha512(Sha512),
-}
+struct Hasher(Context);
 
 impl Hasher {
     fn new(algorithm: Algorithm) -> Self {
-        match algorithm {
-            Algorithm::Sha256 => Hasher::Sha256(Sha256::new()),
-            Algorithm::Sha512 => Hasher::Sha512(Sha512::new()),
-        }
+        Hasher(Context::new(match algorithm {
+            Algorithm::Sha256 => &SHA256,
+            Algorithm::Sha512 => &SHA512,
+        }))
     }
 
     fn update(&mut self, data: &[u8]) {
-        match self {
-            Hasher::Sha256(h) => h.update(data),
-            Hasher::Sha512(h) => h.update(data),
-        }
+        self.0.update(data);
     }
 
     fn finish(self) -> String {
-        match self {
-            Hasher::Sha256(h) => hex::encode(h.finalize()),
-            Hasher::Sha512(h) => hex::encode(h.finalize()),
-        }
+        hex::encode(self.0.finish())
     }
 }
 

@@ -14,7 +14,6 @@ use std::fmt::Write as _;
 use portcullis_match::Finding;
 use portcullis_vulndb::Severity;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::text::{best_base_score, finding_sentence, fix_phrase, is_web_url};
 use crate::{PROJECT_URL, ReportError, ScanFormat, ScanReport, TOOL_VERSION};
@@ -226,7 +225,10 @@ fn purl_name(purl: &str) -> Option<&str> {
 
 /// SHA-256 of `<id> <package id>`, the same key the gate lists failing findings by.
 fn fingerprint(finding: &Finding) -> String {
-    hex::encode(Sha256::digest(format!("{} {}", finding.id, finding.package.id)))
+    hex::encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        format!("{} {}", finding.id, finding.package.id).as_bytes(),
+    ))
 }
 
 #[cfg(test)]

@@ -2,13 +2,15 @@
 //! told from the first bytes, and digests computed while a file streams by.
 //!
 //! Both run on every regular file of an image, so neither allocates per
-//! chunk. SHA-256 and SHA-1 come from RustCrypto's `sha2`/`sha1`, which pick
-//! the x86 SHA extensions (SHA-NI) or ARMv8 crypto instructions at run time
-//! when the CPU has them.
+//! chunk. SHA-256 comes from AWS-LC (the TLS stack's crypto library), whose
+//! assembly uses SHA-NI, AVX2 or ARMv8 crypto instructions as the CPU allows:
+//! on CPUs without SHA extensions it is about twice as fast as portable code,
+//! and it was 60% of an analysis's CPU time there. The opt-in SHA-1 and MD5
+//! come from RustCrypto's `sha1`/`md-5`.
 
+use aws_lc_rs::digest::{Context, SHA256};
 use md5::Md5;
-use sha1::Sha1;
-use sha2::{Digest, Sha256};
+use sha1::{Digest, Sha1};
 
 /// How many leading bytes [`executable_format`] wants to see: enough for a PE
 /// header behind the usual DOS stubs (`e_lfanew` is typically 0x80–0x200).
@@ -65,9 +67,9 @@ pub struct FileDigests {
 
 /// Streaming digests: feed the chunks of one file in order, then
 /// [`FileDigester::finish`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct FileDigester {
-    sha256: Sha256,
+    sha256: Context,
     sha1: Option<Sha1>,
     md5: Option<Md5>,
     len: u64,
@@ -75,7 +77,12 @@ pub struct FileDigester {
 
 impl FileDigester {
     pub fn new(options: DigestOptions) -> Self {
-        Self { sha256: Sha256::new(), sha1: options.sha1.then(Sha1::new), md5: options.md5.then(Md5::new), len: 0 }
+        Self {
+            sha256: Context::new(&SHA256),
+            sha1: options.sha1.then(Sha1::new),
+            md5: options.md5.then(Md5::new),
+            len: 0,
+        }
     }
 
     pub fn update(&mut self, chunk: &[u8]) {
@@ -100,7 +107,7 @@ impl FileDigester {
 
     pub fn finish(self) -> FileDigests {
         FileDigests {
-            sha256: prefixed("sha256", &self.sha256.finalize()),
+            sha256: prefixed("sha256", self.sha256.finish().as_ref()),
             sha1: self.sha1.map(|d| prefixed("sha1", &d.finalize())),
             md5: self.md5.map(|d| prefixed("md5", &d.finalize())),
         }

@@ -6,6 +6,7 @@
 # Env knobs:
 #   PORTCULLIS_SHARED=../shared   shared data (fixtures, feeds, lab scripts)
 #   PORTCULLIS_LAB=target/lab     where the lab images are built (reused when present)
+#   PORTCULLIS_FEEDS, PORTCULLIS_FIXTURES   default to $PORTCULLIS_SHARED/feeds and /fixtures
 #   CARGO_TEST_ARGS="..."         extra arguments for cargo test (e.g. a test name)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -13,6 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PORTCULLIS_SHARED=${PORTCULLIS_SHARED:-$(realpath -m ../shared)}
 export PORTCULLIS_LAB=${PORTCULLIS_LAB:-$(realpath -m target/lab)}
 export PORTCULLIS_FIXTURES=${PORTCULLIS_FIXTURES:-$PORTCULLIS_SHARED/fixtures}
+export PORTCULLIS_FEEDS=${PORTCULLIS_FEEDS:-$PORTCULLIS_SHARED/feeds}
 log() { printf '[test %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
 # 1. System packages (Debian): a real registry, skopeo to push to it,

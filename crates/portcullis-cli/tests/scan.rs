@@ -652,3 +652,20 @@ fn postgresql_holds_the_same_data_and_gives_the_same_findings() {
     assert_eq!(ids, BTreeSet::from(["CVE-2020-7598", "CVE-2021-44906"]));
     assert!(!json["database"]["location"].as_str().unwrap().contains("password"));
 }
+
+#[test]
+fn an_sbom_from_any_tool_can_be_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = minimist_image(dir.path());
+    let cdx = dir.path().join("sbom.cdx.json");
+    let out = portcullis(
+        &["sbom", &format!("oci-dir:{}", layout.display()), "-o", &format!("cyclonedx-json={}", cdx.display())],
+        synced_db(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = portcullis(&["scan", &format!("sbom:{}", cdx.display()), "-o", "json"], synced_db());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: BTreeSet<&str> = json["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, BTreeSet::from(["CVE-2020-7598", "CVE-2021-44906"]));
+}

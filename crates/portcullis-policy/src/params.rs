@@ -45,7 +45,9 @@ impl Params {
     pub fn int(&self, name: &str) -> Result<Option<i64>, ParamError> {
         self.str(name)
             .map(|v| {
-                v.trim().parse().map_err(|_| ParamError { name: name.to_owned(), reason: format!("{v:?} is not an integer") })
+                v.trim()
+                    .parse()
+                    .map_err(|_| ParamError { name: name.to_owned(), reason: format!("{v:?} is not an integer") })
             })
             .transpose()
     }
@@ -53,7 +55,9 @@ impl Params {
     pub fn float(&self, name: &str) -> Result<Option<f64>, ParamError> {
         self.str(name)
             .map(|v| {
-                v.trim().parse().map_err(|_| ParamError { name: name.to_owned(), reason: format!("{v:?} is not a number") })
+                v.trim()
+                    .parse()
+                    .map_err(|_| ParamError { name: name.to_owned(), reason: format!("{v:?} is not a number") })
             })
             .transpose()
     }

@@ -13,6 +13,7 @@ use portcullis_image::Limits;
 use portcullis_image::source::{self, Credentials, Platform, PlatformChoice, RegistryOptions, SourceOptions};
 use portcullis_sbom::Sbom;
 
+mod evaluate;
 mod feeds;
 mod output;
 mod progress;
@@ -42,6 +43,8 @@ enum Command {
     Sbom(Box<SbomArgs>),
     /// Find the vulnerabilities of an image (or SBOM) and gate on them.
     Scan(Box<scan::ScanArgs>),
+    /// Evaluate an image against a policy bundle (Anchore-compatible); exit 1 on STOP.
+    Evaluate(Box<evaluate::EvaluateArgs>),
     /// Manage the vulnerability database: sync feeds, list what is loaded.
     #[command(subcommand)]
     Feeds(feeds::FeedsCommand),
@@ -266,6 +269,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Sbom(args) => sbom(*args, cli.quiet).map(success),
         Command::Scan(args) => scan::run(*args, &database_location(db)?, cli.quiet),
+        Command::Evaluate(args) => evaluate::run(*args, &database_location(db)?, cli.quiet),
         Command::Feeds(command) => feeds::run(command, &database_location(db)?, cli.quiet),
         Command::Convert(args) => convert(args).map(success),
         Command::Catalogers => {

@@ -127,3 +127,15 @@ fn emit(output: &Output, file: Option<PathBuf>, text: &str) -> Result<()> {
         }
     }
 }
+
+/// Writes `text` to `file`, or to stdout when there is none.
+pub fn emit_text(file: Option<&std::path::Path>, text: &str) -> Result<()> {
+    match file {
+        Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display())),
+        None => {
+            // A closed pipe (e.g. `| head`) is not an error worth reporting.
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            Ok(())
+        }
+    }
+}

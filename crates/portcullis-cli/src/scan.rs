@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use portcullis_match::{Gate, IgnoreFile, VexDocument};
+use portcullis_match::{Gate, IgnoreFile, ScanResult, VexDocument};
 use portcullis_report::{ScanFormat, ScanReport};
 use portcullis_vulndb::{Severity, VulnStore};
 
@@ -32,6 +32,8 @@ pub struct ScanArgs {
     /// An OpenVEX document; `not_affected` and `fixed` statements set findings aside. Repeatable.
     #[arg(long = "vex", value_name = "FILE")]
     vex: Vec<PathBuf>,
+    #[command(flatten)]
+    policy: crate::evaluate::PolicyArgs,
     /// Fail on an empty database instead of syncing the feeds first (from
     /// PORTCULLIS_FEEDS_FROM when set, else upstream).
     #[arg(long)]
@@ -72,24 +74,10 @@ pub fn run(args: ScanArgs, db: &str, quiet: bool) -> Result<ExitCode> {
     if args.image.all_platforms {
         bail!("scan looks at one platform at a time: pick it with --platform");
     }
+    let policy = args.policy.policy.as_deref().map(|path| crate::evaluate::load_bundle(Some(path))).transpose()?;
     let runtime = runtime()?;
     // Open the database first: a broken one is reported before the image is pulled.
-    let store =
-        runtime.block_on(VulnStore::open(db)).with_context(|| format!("opening the vulnerability database {db}"))?;
-    if !args.no_auto_sync && runtime.block_on(store.sources())?.is_empty() {
-        // First use: fill the database rather than fail, as the README's first command promises.
-        let from: Vec<String> = std::env::var(crate::feeds::FEEDS_FROM_ENV)
-            .map(|v| v.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
-            .unwrap_or_default();
-        eprintln!("the vulnerability database {db} is empty: syncing the feeds first (portcullis feeds sync)");
-        let cache_dir = std::env::var_os("PORTCULLIS_CACHE_DIR").map(PathBuf::from);
-        let mut log = std::io::stderr();
-        let synced =
-            runtime.block_on(crate::feeds::sync_and_report(&store, &from, false, cache_dir, quiet, &mut log))?;
-        if !synced {
-            eprintln!("warning: some feeds failed to sync; matching with what was loaded");
-        }
-    }
+    let store = open_store(&runtime, db, args.no_auto_sync, quiet)?;
 
     let mut sboms = crate::analyze_image(&args.image, quiet)?;
     let sbom = match sboms.len() {
@@ -134,23 +122,67 @@ pub fn run(args: ScanArgs, db: &str, quiet: bool) -> Result<ExitCode> {
     let gate_result = gate.map(|g| g.evaluate(&result.findings));
     let report = ScanReport { sbom: &sbom, result: &result, gate: gate_result.as_ref() };
     for (format, file) in &outputs {
-        let text = portcullis_report::render(&report, *format)?;
-        match file {
-            Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?,
-            None => {
-                use std::io::Write;
-                // A closed pipe (e.g. `| head`) is not an error worth reporting.
-                let _ = std::io::stdout().lock().write_all(text.as_bytes());
-            }
+        crate::output::emit_text(file.as_deref(), &portcullis_report::render(&report, *format)?)?;
+    }
+    // The policy sees the findings left after ignore rules and VEX.
+    let evaluation = match &policy {
+        Some(bundle) => Some(crate::evaluate::evaluate(bundle, &args.policy, &sbom, Some(&result))?),
+        None => None,
+    };
+    if let Some(evaluation) = &evaluation {
+        eprint!("{}", crate::evaluate::render_table(evaluation));
+    }
+    let mut failed = false;
+    if let Some(gate) = gate_result.filter(|gate| !gate.passed) {
+        eprintln!("gate failed: {}", gate.reason);
+        failed = true;
+    }
+    if let Some(evaluation) = evaluation.filter(|e| e.status == portcullis_policy::evaluate::Status::Fail) {
+        eprintln!("policy failed: final action {}", evaluation.final_action.as_str());
+        failed = true;
+    }
+    Ok(if failed { ExitCode::from(EXIT_GATE_FAILED) } else { ExitCode::SUCCESS })
+}
+
+/// Opens the database; on first use (no source yet) syncs the feeds into it
+/// unless `no_auto_sync`.
+pub fn open_store(runtime: &tokio::runtime::Runtime, db: &str, no_auto_sync: bool, quiet: bool) -> Result<VulnStore> {
+    let store =
+        runtime.block_on(VulnStore::open(db)).with_context(|| format!("opening the vulnerability database {db}"))?;
+    if !no_auto_sync && runtime.block_on(store.sources())?.is_empty() {
+        // First use: fill the database rather than fail, as the README's first command promises.
+        let from: Vec<String> = std::env::var(crate::feeds::FEEDS_FROM_ENV)
+            .map(|v| v.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default();
+        eprintln!("the vulnerability database {db} is empty: syncing the feeds first (portcullis feeds sync)");
+        let cache_dir = std::env::var_os("PORTCULLIS_CACHE_DIR").map(PathBuf::from);
+        let mut log = std::io::stderr();
+        let synced =
+            runtime.block_on(crate::feeds::sync_and_report(&store, &from, false, cache_dir, quiet, &mut log))?;
+        if !synced {
+            eprintln!("warning: some feeds failed to sync; matching with what was loaded");
         }
     }
-    match gate_result {
-        Some(gate) if !gate.passed => {
-            eprintln!("gate failed: {}", gate.reason);
-            Ok(ExitCode::from(EXIT_GATE_FAILED))
-        }
-        _ => Ok(ExitCode::SUCCESS),
-    }
+    Ok(store)
+}
+
+/// The vulnerability match of `sbom`, or `None` when the database holds no
+/// data (the policy's `vulnerability_data_unavailable` then fires).
+pub fn match_image(
+    sbom: &portcullis_sbom::Sbom,
+    db: &str,
+    no_auto_sync: bool,
+    quiet: bool,
+) -> Result<Option<ScanResult>> {
+    let runtime = runtime()?;
+    let store = open_store(&runtime, db, no_auto_sync, quiet)?;
+    let result = match runtime.block_on(portcullis_match::match_sbom(&store, sbom)) {
+        Ok(result) => Some(result),
+        Err(portcullis_match::MatchError::EmptyDatabase(_)) => None,
+        Err(error) => return Err(error).with_context(|| format!("matching against {db}")),
+    };
+    runtime.block_on(store.close());
+    Ok(result)
 }
 
 /// The names a VEX document may use for the scanned image.

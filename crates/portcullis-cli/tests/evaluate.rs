@@ -1,0 +1,181 @@
+//! `portcullis evaluate` and `scan --policy` end to end: real analysis, the
+//! real feed snapshot, bundles in Anchore's format.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use portcullis_testkit::layout::{Image, Layer, OciLayout};
+use serde_json::{Value, json};
+
+mod common;
+use common::{portcullis, synced_db};
+
+/// minimist 1.2.0 (a critical and a moderate advisory), root user, port 22 exposed, no HEALTHCHECK.
+fn image(dir: &Path) -> PathBuf {
+    let layer =
+        Layer::gzip().file("app/node_modules/minimist/package.json", r#"{"name":"minimist","version":"1.2.0"}"#, 0o644);
+    let layout = dir.join("layout");
+    OciLayout::create(&layout)
+        .add_image("latest", &Image::new().layer(layer).port("22/tcp").history("EXPOSE 22/tcp", true));
+    layout
+}
+
+fn bundle(dir: &Path, name: &str, bundle: &Value) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_vec_pretty(bundle).unwrap()).unwrap();
+    path.display().to_string()
+}
+
+fn evaluate(layout: &Path, extra: &[&str]) -> (Option<i32>, Value, String) {
+    let source = format!("oci-dir:{}", layout.display());
+    let mut args = vec!["evaluate", source.as_str(), "-o", "json"];
+    args.extend_from_slice(extra);
+    let out: Output = portcullis(&args, synced_db());
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.code(), json, stderr)
+}
+
+fn v1_bundle(rules: Value, items: Value, extra: Value) -> Value {
+    let mut bundle = json!({
+        "id": "b1", "name": "test", "version": "1_0",
+        "policies": [{"id": "p1", "name": "p", "version": "1_0", "rules": rules}],
+        "whitelists": [{"id": "w1", "name": "w", "version": "1_0", "items": items}],
+        "mappings": [{"id": "m1", "name": "all", "registry": "*", "repository": "*", "image": {"type": "tag", "value": "*"},
+                      "policy_ids": ["p1"], "whitelist_ids": ["w1"]}],
+        "whitelisted_images": [], "blacklisted_images": []
+    });
+    if let (Some(target), Some(extra)) = (bundle.as_object_mut(), extra.as_object()) {
+        target.extend(extra.clone());
+    }
+    bundle
+}
+
+#[test]
+fn the_default_bundle_stops_on_a_critical_vulnerability_and_the_ssh_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, json, stderr) = evaluate(&image(dir.path()), &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(json["final_action"], "STOP");
+    assert_eq!(json["status"], "fail");
+    let fired: Vec<(String, String, String)> = json["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["gate"].as_str().unwrap().into(),
+                d["trigger"].as_str().unwrap().into(),
+                d["action"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert!(fired.contains(&("dockerfile".into(), "exposed_ports".into(), "STOP".into())), "{fired:?}");
+    assert!(fired.contains(&("dockerfile".into(), "instruction".into(), "WARN".into())), "{fired:?}");
+    assert!(fired.contains(&("vulnerabilities".into(), "package".into(), "STOP".into())), "{fired:?}");
+    let minimist =
+        json["decisions"].as_array().unwrap().iter().find(|d| d["trigger_id"] == "CVE-2021-44906+minimist").unwrap();
+    assert_eq!(minimist["action"], "STOP", "Anchore's trigger id for npm: the package directory name");
+}
+
+#[test]
+fn allowlists_with_reasons_and_expiry_turn_decisions_to_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = image(dir.path());
+    let rules = json!([{"id": "r1", "gate": "vulnerabilities", "trigger": "package", "action": "STOP",
+                        "params": [{"name": "package_type", "value": "all"}, {"name": "severity_comparison", "value": ">="}, {"name": "severity", "value": "high"}]}]);
+    let live = v1_bundle(
+        rules.clone(),
+        json!([{"id": "i1", "gate": "vulnerabilities", "trigger_id": "CVE-2021-44906+*",
+        "expires_on": "2999-01-01T00:00:00Z", "reason": "argv parsing of trusted input only"}]),
+        json!({}),
+    );
+    let (code, json, stderr) = evaluate(&layout, &["--policy", &bundle(dir.path(), "live.json", &live)]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(json["final_action"], "GO");
+    let decision = &json["decisions"][0];
+    assert_eq!(decision["allowlisted"]["item_id"], "i1");
+    assert_eq!(decision["allowlisted"]["reason"], "argv parsing of trusted input only");
+
+    let expired = v1_bundle(
+        rules,
+        json!([{"id": "i1", "gate": "vulnerabilities", "trigger_id": "CVE-2021-44906+*",
+        "expires_on": "2020-01-01T00:00:00Z"}]),
+        json!({}),
+    );
+    let (code, json, _) = evaluate(&layout, &["--policy", &bundle(dir.path(), "expired.json", &expired)]);
+    assert_eq!(code, Some(1));
+    assert!(json["decisions"][0]["allowlisted"].is_null());
+}
+
+#[test]
+fn mappings_see_the_tag_and_unmapped_images_follow_the_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = image(dir.path());
+    let mut only_prod = v1_bundle(
+        json!([{"id": "r1", "gate": "always", "trigger": "always", "action": "WARN", "params": []}]),
+        json!([]),
+        json!({"unmapped": "fail"}),
+    );
+    only_prod["mappings"][0]["registry"] = json!("registry.example.com");
+    only_prod["mappings"][0]["repository"] = json!("prod/*");
+    let path = bundle(dir.path(), "prod.json", &only_prod);
+    let (code, json, _) = evaluate(&layout, &["--policy", &path]);
+    assert_eq!((code, json["final_action_reason"].as_str()), (Some(1), Some("unmapped")));
+    let (code, json, stderr) = evaluate(&layout, &["--policy", &path, "--tag", "registry.example.com/prod/api:1.2"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(json["mapping"]["id"], "m1");
+    assert_eq!(json["final_action"], "WARN");
+
+    // A denylisted image stops whatever the policy says.
+    let mut denied = v1_bundle(json!([]), json!([]), json!({}));
+    denied["blacklisted_images"] =
+        json!([{"registry": "*", "repository": "*", "image": {"type": "tag", "value": "1.2"}}]);
+    let (code, json, _) = evaluate(
+        &layout,
+        &["--policy", &bundle(dir.path(), "deny.json", &denied), "--tag", "registry.example.com/prod/api:1.2"],
+    );
+    assert_eq!((code, json["final_action_reason"].as_str()), (Some(1), Some("denylisted")));
+}
+
+#[test]
+fn invalid_bundles_exit_2_naming_the_rule_and_parameter() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = image(dir.path());
+    let bad = v1_bundle(
+        json!([{"id": "r9", "gate": "vulnerabilities", "trigger": "package", "action": "STOP",
+        "params": [{"name": "severity", "value": "hgh"}]}]),
+        json!([]),
+        json!({}),
+    );
+    let (code, _, stderr) = evaluate(&layout, &["--policy", &bundle(dir.path(), "bad.json", &bad)]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("rule \"r9\"") && stderr.contains("severity") && stderr.contains("hgh"), "{stderr}");
+    let eol = v1_bundle(
+        json!([{"id": "r1", "gate": "anchoresec", "trigger": "vulnhigh", "action": "STOP", "params": []}]),
+        json!([]),
+        json!({}),
+    );
+    let (code, _, stderr) = evaluate(&layout, &["--policy", &bundle(dir.path(), "eol.json", &eol)]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("anchoresec") && stderr.contains("vulnerabilities"), "{stderr}");
+    let (code, _, stderr) = evaluate(&layout, &["--policy", "/nonexistent/bundle.json"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("/nonexistent/bundle.json"), "{stderr}");
+}
+
+#[test]
+fn scan_with_a_policy_fails_on_stop_and_shows_the_decisions() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = image(dir.path());
+    let source = format!("oci-dir:{}", layout.display());
+    let rules = json!([{"id": "r1", "gate": "dockerfile", "trigger": "exposed_ports", "action": "STOP",
+                        "params": [{"name": "ports", "value": "22"}, {"name": "type", "value": "blacklist"}]}]);
+    let path = bundle(dir.path(), "ports.json", &v1_bundle(rules, json!([]), json!({})));
+    let out = portcullis(&["scan", &source, "--policy", &path, "-o", "json"], synced_db());
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("exposed_ports") && stderr.contains("policy failed: final action STOP"), "{stderr}");
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["findings"].as_array().unwrap().len(), 2, "the scan report is still written");
+}

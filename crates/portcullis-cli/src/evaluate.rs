@@ -47,8 +47,12 @@ pub struct PolicyArgs {
     pub tag: Option<String>,
     /// The number of leading layers that come from the base image; findings
     /// in packages those layers installed count as base-image findings.
-    #[arg(long, value_name = "COUNT")]
+    #[arg(long, value_name = "COUNT", conflicts_with = "base_image")]
     pub base_image_layers: Option<usize>,
+    /// The base image the image was built FROM (any source; only its
+    /// manifest and config are read): the layers the two share are the base.
+    #[arg(long, value_name = "SOURCE")]
+    pub base_image: Option<String>,
 }
 
 #[derive(Clone, Copy)]
@@ -85,7 +89,9 @@ pub fn run(args: EvaluateArgs, db: &str, quiet: bool) -> Result<ExitCode> {
         n => bail!("{} holds {n} SBOMs; evaluate one platform at a time (--platform)", args.image.source),
     };
     let scan = crate::scan::match_image(&sbom, db, args.no_auto_sync, quiet)?;
-    let evaluation = evaluate(&bundle, &args.policy, &sbom, scan.as_ref())?;
+    let mut policy = args.policy.clone();
+    policy.base_image_layers = base_layers(&args.policy, &args.image, &sbom)?;
+    let evaluation = evaluate(&bundle, &policy, &sbom, scan.as_ref())?;
     for (format, file) in &outputs {
         let text = match format {
             EvaluationFormat::Table => render_table(&evaluation),
@@ -104,11 +110,47 @@ pub fn exit_code(evaluation: &Evaluation) -> ExitCode {
     }
 }
 
+/// How many leading layers are the base image's: `--base-image-layers`, or
+/// the layers `--base-image` shares with the image (by diff id, in order).
+pub fn base_layers(args: &PolicyArgs, image_args: &ImageArgs, sbom: &Sbom) -> Result<Option<usize>> {
+    let Some(base) = &args.base_image else { return Ok(args.base_image_layers) };
+    let mut options = crate::source_options(image_args)?;
+    options.platform = portcullis_image::source::PlatformChoice::One(portcullis_image::source::Platform::parse(
+        sbom.source.image.as_ref().and_then(|i| i.platform.as_deref()).unwrap_or(&image_args.platform),
+    )?);
+    let sources =
+        portcullis_image::source::open(base, &options).with_context(|| format!("cannot open the base image {base}"))?;
+    let Some(base) = sources.first() else { bail!("the base image {base} has no image for this platform") };
+    let base_ids: Vec<Option<&str>> = base.descriptor().layers.iter().map(|l| l.diff_id.as_deref()).collect();
+    let shared = sbom
+        .layers
+        .iter()
+        .zip(&base_ids)
+        .take_while(|(layer, base_id)| layer.diff_id.is_some() && layer.diff_id.as_deref() == **base_id)
+        .count();
+    if shared < base_ids.len() {
+        eprintln!(
+            "warning: the image shares {shared} of the base image's {} layers: was it built from another version of it?",
+            base_ids.len()
+        );
+    }
+    Ok(Some(shared))
+}
+
 /// Evaluates `bundle` on an analysed image and its (optional) vulnerability match.
 pub fn evaluate(bundle: &Bundle, args: &PolicyArgs, sbom: &Sbom, scan: Option<&ScanResult>) -> Result<Evaluation> {
     let image = identity(args.tag.as_deref(), sbom)?;
     let ctx = EvalContext { sbom, scan, now: chrono::Utc::now(), base_layers: args.base_image_layers };
-    Ok(portcullis_policy::evaluate::evaluate(bundle, &image, &ctx))
+    let started = std::time::Instant::now();
+    let evaluation = portcullis_policy::evaluate::evaluate(bundle, &image, &ctx);
+    // bench/policy.sh reads this line for the evaluation time.
+    tracing::info!(
+        rules = bundle.policies.iter().map(|p| p.rules.len()).sum::<usize>(),
+        decisions = evaluation.decisions.len(),
+        elapsed_us = started.elapsed().as_micros() as u64,
+        "evaluated"
+    );
+    Ok(evaluation)
 }
 
 /// The identity mappings see: `--tag`, else the reference the image was read

@@ -299,14 +299,11 @@ fn sbom(args: SbomArgs, quiet: bool) -> Result<()> {
     output::write(&outputs, &sboms)
 }
 
-/// Opens and analyses an image (every platform asked for), or reads `sbom:FILE`.
-pub fn analyze_image(args: &ImageArgs, quiet: bool) -> Result<Vec<Sbom>> {
-    if let Some(path) = args.source.strip_prefix("sbom:") {
-        return read_documents(path);
-    }
+/// How to open the image of `args` (platform, registry access, limits).
+pub fn source_options(args: &ImageArgs) -> Result<SourceOptions> {
     let platform =
         if args.all_platforms { PlatformChoice::All } else { PlatformChoice::One(Platform::parse(&args.platform)?) };
-    let options = SourceOptions {
+    Ok(SourceOptions {
         platform,
         registry: RegistryOptions {
             insecure_registries: args.registry.insecure_registries.clone(),
@@ -319,7 +316,15 @@ pub fn analyze_image(args: &ImageArgs, quiet: bool) -> Result<Vec<Sbom>> {
             docker_config: args.registry.docker_config.clone(),
         },
         limits: args.limits.limits(),
-    };
+    })
+}
+
+/// Opens and analyses an image (every platform asked for), or reads `sbom:FILE`.
+pub fn analyze_image(args: &ImageArgs, quiet: bool) -> Result<Vec<Sbom>> {
+    if let Some(path) = args.source.strip_prefix("sbom:") {
+        return read_documents(path);
+    }
+    let options = source_options(args)?;
     let defaults = AnalyzeOptions::default();
     let analyze_options = AnalyzeOptions {
         scope: match args.scope {

@@ -126,7 +126,11 @@ pub fn run(args: ScanArgs, db: &str, quiet: bool) -> Result<ExitCode> {
     }
     // The policy sees the findings left after ignore rules and VEX.
     let evaluation = match &policy {
-        Some(bundle) => Some(crate::evaluate::evaluate(bundle, &args.policy, &sbom, Some(&result))?),
+        Some(bundle) => {
+            let mut policy_args = args.policy.clone();
+            policy_args.base_image_layers = crate::evaluate::base_layers(&args.policy, &args.image, &sbom)?;
+            Some(crate::evaluate::evaluate(bundle, &policy_args, &sbom, Some(&result))?)
+        }
         None => None,
     };
     if let Some(evaluation) = &evaluation {

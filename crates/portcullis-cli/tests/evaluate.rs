@@ -179,3 +179,35 @@ fn scan_with_a_policy_fails_on_stop_and_shows_the_decisions() {
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["findings"].as_array().unwrap().len(), 2, "the scan report is still written");
 }
+
+#[test]
+fn base_image_findings_can_be_left_to_the_base_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let base_layer = || {
+        Layer::gzip().file("base/node_modules/lodash/package.json", r#"{"name":"lodash","version":"4.17.4"}"#, 0o644)
+    };
+    let own_layer =
+        Layer::gzip().file("app/node_modules/moment/package.json", r#"{"name":"moment","version":"2.29.1"}"#, 0o644);
+    let base = dir.path().join("base");
+    OciLayout::create(&base).add_image("latest", &Image::new().layer(base_layer()));
+    let app = dir.path().join("app");
+    OciLayout::create(&app).add_image("latest", &Image::new().layer(base_layer()).layer(own_layer));
+    // Critical findings STOP, except in packages the base image installed.
+    let rules = json!([{"id": "r1", "gate": "vulnerabilities", "trigger": "package", "action": "STOP",
+        "params": [{"name": "package_type", "value": "all"}, {"name": "severity_comparison", "value": ">="},
+                   {"name": "severity", "value": "critical"}, {"name": "ignore_base_image_findings", "value": "true"}]}]);
+    let policy = bundle(dir.path(), "base.json", &v1_bundle(rules, json!([]), json!({})));
+    // Without knowing the base, lodash's critical advisory stops the image.
+    let (code, json, stderr) = evaluate(&app, &["--policy", &policy]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        json["decisions"].as_array().unwrap().iter().all(|d| d["trigger_id"].as_str().unwrap().ends_with("+lodash"))
+    );
+    // With the base image known, only the image's own layer counts (moment: high, not critical).
+    let base_source = format!("oci-dir:{}", base.display());
+    let (code, json, stderr) = evaluate(&app, &["--policy", &policy, "--base-image", &base_source]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(json["decisions"].as_array().unwrap().len(), 0);
+    let (code, _, _) = evaluate(&app, &["--policy", &policy, "--base-image-layers", "1"]);
+    assert_eq!(code, Some(0));
+}

@@ -10,6 +10,7 @@ use portcullis_match::ScanResult;
 use portcullis_policy::evaluate::{Evaluation, ImageIdentity, Status};
 use portcullis_policy::gates::EvalContext;
 use portcullis_policy::model::Bundle;
+use portcullis_report::policy::PolicyFormat;
 use portcullis_sbom::Sbom;
 
 use crate::{EXIT_GATE_FAILED, ImageArgs};
@@ -24,7 +25,8 @@ pub struct EvaluateArgs {
     #[command(flatten)]
     policy: PolicyArgs,
     /// Output format, optionally written to a file: FORMAT or FORMAT=FILE;
-    /// repeatable. Formats: table, json.
+    /// repeatable. Formats: table, json, anchore-table (as `anchore-cli
+    /// evaluate check --detail`), junit, sarif.
     #[arg(short, long = "output", value_name = "FORMAT[=FILE]", default_value = "table")]
     outputs: Vec<String>,
     /// On an empty vulnerability database, evaluate without vulnerability
@@ -59,13 +61,18 @@ pub struct PolicyArgs {
 enum EvaluationFormat {
     Table,
     Json,
+    Report(PolicyFormat),
 }
 
 fn format(name: &str) -> Result<EvaluationFormat> {
     Ok(match name {
         "table" => EvaluationFormat::Table,
         "json" => EvaluationFormat::Json,
-        other => bail!("unknown output format {other:?} for evaluate: use table or json"),
+        other => EvaluationFormat::Report(other.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "unknown output format {other:?} for evaluate: use table, json, anchore-table, junit or sarif"
+            )
+        })?),
     })
 }
 
@@ -96,6 +103,7 @@ pub fn run(args: EvaluateArgs, db: &str, quiet: bool) -> Result<ExitCode> {
         let text = match format {
             EvaluationFormat::Table => render_table(&evaluation),
             EvaluationFormat::Json => serde_json::to_string_pretty(&evaluation)? + "\n",
+            EvaluationFormat::Report(format) => portcullis_report::policy::render_policy(&evaluation, *format)?,
         };
         crate::output::emit_text(file.as_deref(), &text)?;
     }

@@ -211,3 +211,37 @@ fn base_image_findings_can_be_left_to_the_base_image() {
     let (code, _, _) = evaluate(&app, &["--policy", &policy, "--base-image-layers", "1"]);
     assert_eq!(code, Some(0));
 }
+
+#[test]
+fn evaluation_reports_for_anchore_users_and_ci() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = image(dir.path());
+    let source = format!("oci-dir:{}", layout.display());
+    let junit = dir.path().join("policy.xml");
+    let sarif = dir.path().join("policy.sarif");
+    let out = portcullis(
+        &[
+            "evaluate",
+            &source,
+            "-o",
+            "anchore-table",
+            "-o",
+            &format!("junit={}", junit.display()),
+            "-o",
+            &format!("sarif={}", sarif.display()),
+        ],
+        synced_db(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let table = String::from_utf8_lossy(&out.stdout);
+    for line in
+        ["Status: fail", "Final Action: stop", "Final Action Reason: policy_evaluation", "Gate", "exposed_ports"]
+    {
+        assert!(table.contains(line), "{line:?} missing from\n{table}");
+    }
+    let junit = std::fs::read_to_string(junit).unwrap();
+    assert!(junit.contains("<failure") && junit.contains("exposed_ports"), "{junit}");
+    let sarif: Value = serde_json::from_slice(&std::fs::read(sarif).unwrap()).unwrap();
+    assert_eq!(sarif["runs"][0]["tool"]["driver"]["name"], "portcullis-policy");
+    assert!(sarif["runs"][0]["results"].as_array().unwrap().iter().any(|r| r["level"] == "error"));
+}

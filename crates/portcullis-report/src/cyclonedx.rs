@@ -48,7 +48,7 @@ pub(crate) fn render(report: &ScanReport<'_>) -> Result<String, ReportError> {
     if !vulnerabilities.is_empty() {
         top.insert("vulnerabilities".to_owned(), Value::Array(vulnerabilities));
     }
-    crate::to_pretty_json(&document, ScanFormat::CycloneDxJson)
+    crate::to_pretty_json(&document, ScanFormat::CycloneDxJson.name())
 }
 
 /// What identifies a component of the written document.

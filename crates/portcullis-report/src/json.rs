@@ -59,7 +59,7 @@ pub(crate) fn render(report: &ScanReport<'_>) -> Result<String, ReportError> {
         ignored: &report.result.ignored,
         expired_rules: &report.result.expired_rules,
     };
-    crate::to_pretty_json(&document, ScanFormat::Json)
+    crate::to_pretty_json(&document, ScanFormat::Json.name())
 }
 
 /// A store URL without its password (`postgres://scanner:secret@db/vulns` ->

@@ -5,6 +5,8 @@
 //! failure type) and the others pass with their details as `system-out`;
 //! without one, every finding is a failure. Ignored findings are skipped
 //! with the reason; a scan without findings is one passing test case.
+//!
+//! [`write_suite`] is shared with the policy evaluation's JUnit report.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -17,16 +19,39 @@ use quick_xml::events::{BytesDecl, BytesText, Event};
 use crate::text::{finding_sentence, finding_title, fix_phrase, source_name};
 use crate::{ReportError, ScanReport, TOOL_VERSION};
 
-enum Outcome {
-    Failure { message: String, severity: &'static str, details: String },
-    Passed { output: String },
-    Skipped { reason: String },
+pub(crate) enum Outcome {
+    /// `<failure>`: the test ran and found something that fails the build.
+    Failure {
+        message: String,
+        kind: &'static str,
+        details: String,
+    },
+    /// `<error>`: the test could not run.
+    Error {
+        message: String,
+        kind: &'static str,
+        details: String,
+    },
+    Passed {
+        output: String,
+    },
+    Skipped {
+        reason: String,
+    },
 }
 
-struct Case {
-    classname: String,
-    name: String,
-    outcome: Outcome,
+pub(crate) struct Case {
+    pub classname: String,
+    pub name: String,
+    pub outcome: Outcome,
+}
+
+/// One test suite, inside the `testsuites` element every reader accepts.
+pub(crate) struct Suite {
+    pub name: String,
+    /// `<property>`s after `portcullis.version`.
+    pub properties: Vec<(&'static str, String)>,
+    pub cases: Vec<Case>,
 }
 
 pub(crate) fn render(report: &ScanReport<'_>) -> Result<String, ReportError> {
@@ -39,7 +64,7 @@ pub(crate) fn render(report: &ScanReport<'_>) -> Result<String, ReportError> {
         let outcome = if fails {
             Outcome::Failure {
                 message: finding_sentence(finding),
-                severity: finding.severity.as_str(),
+                kind: finding.severity.as_str(),
                 details: details(finding),
             }
         } else {
@@ -59,11 +84,27 @@ pub(crate) fn render(report: &ScanReport<'_>) -> Result<String, ReportError> {
             outcome: Outcome::Passed { output: format!("no vulnerabilities found in {packages} packages") },
         });
     }
-    let failures = cases.iter().filter(|c| matches!(c.outcome, Outcome::Failure { .. })).count().to_string();
-    let skipped = cases.iter().filter(|c| matches!(c.outcome, Outcome::Skipped { .. })).count().to_string();
-    let tests = cases.len().to_string();
-    let counts =
-        [("tests", tests.as_str()), ("failures", failures.as_str()), ("errors", "0"), ("skipped", skipped.as_str())];
+    let mut properties = Vec::new();
+    if let Some(gate) = report.gate {
+        let verdict = if gate.passed { "passed" } else { "FAILED" };
+        properties.push(("portcullis.gate", format!("{verdict}: {}", gate.reason)));
+    }
+    write_suite(&Suite { name: suite, properties, cases })
+}
+
+/// The JUnit document of `suite`, ending with a line break.
+pub(crate) fn write_suite(suite: &Suite) -> Result<String, ReportError> {
+    let count = |counted: fn(&Outcome) -> bool| suite.cases.iter().filter(|c| counted(&c.outcome)).count().to_string();
+    let failures = count(|o| matches!(o, Outcome::Failure { .. }));
+    let errors = count(|o| matches!(o, Outcome::Error { .. }));
+    let skipped = count(|o| matches!(o, Outcome::Skipped { .. }));
+    let tests = suite.cases.len().to_string();
+    let counts = [
+        ("tests", tests.as_str()),
+        ("failures", failures.as_str()),
+        ("errors", errors.as_str()),
+        ("skipped", skipped.as_str()),
+    ];
 
     let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
     writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None))).map_err(ReportError::Xml)?;
@@ -74,12 +115,12 @@ pub(crate) fn render(report: &ScanReport<'_>) -> Result<String, ReportError> {
         .with_attribute(("time", "0"))
         .write_inner_content(|w| {
             w.create_element("testsuite")
-                .with_attribute(("name", xml_safe(&suite).as_ref()))
+                .with_attribute(("name", xml_safe(&suite.name).as_ref()))
                 .with_attributes(counts)
                 .with_attribute(("time", "0"))
                 .write_inner_content(|w| {
-                    write_properties(w, report)?;
-                    for case in &cases {
+                    write_properties(w, &suite.properties)?;
+                    for case in &suite.cases {
                         write_case(w, case)?;
                     }
                     Ok(())
@@ -101,14 +142,10 @@ fn case(finding: &Finding, outcome: Outcome) -> Case {
     }
 }
 
-fn write_properties(writer: &mut Writer<Vec<u8>>, report: &ScanReport<'_>) -> std::io::Result<()> {
-    let mut properties = vec![("portcullis.version", TOOL_VERSION.to_owned())];
-    if let Some(gate) = report.gate {
-        let verdict = if gate.passed { "passed" } else { "FAILED" };
-        properties.push(("portcullis.gate", format!("{verdict}: {}", gate.reason)));
-    }
+fn write_properties(writer: &mut Writer<Vec<u8>>, extra: &[(&'static str, String)]) -> std::io::Result<()> {
     writer.create_element("properties").write_inner_content(|w| {
-        for (name, value) in &properties {
+        let version = ("portcullis.version", TOOL_VERSION.to_owned());
+        for (name, value) in std::iter::once(&version).chain(extra) {
             w.create_element("property")
                 .with_attribute(("name", *name))
                 .with_attribute(("value", xml_safe(value).as_ref()))
@@ -127,12 +164,8 @@ fn write_case(writer: &mut Writer<Vec<u8>>, case: &Case) -> std::io::Result<()> 
         .with_attribute(("time", "0"))
         .write_inner_content(|w| {
             match &case.outcome {
-                Outcome::Failure { message, severity, details } => {
-                    w.create_element("failure")
-                        .with_attribute(("message", xml_safe(message).as_ref()))
-                        .with_attribute(("type", *severity))
-                        .write_text_content(BytesText::new(&xml_safe(details)))?;
-                }
+                Outcome::Failure { message, kind, details } => write_problem(w, "failure", message, kind, details)?,
+                Outcome::Error { message, kind, details } => write_problem(w, "error", message, kind, details)?,
                 Outcome::Passed { output } => {
                     w.create_element("system-out").write_text_content(BytesText::new(&xml_safe(output)))?;
                 }
@@ -142,6 +175,22 @@ fn write_case(writer: &mut Writer<Vec<u8>>, case: &Case) -> std::io::Result<()> 
             }
             Ok(())
         })?;
+    Ok(())
+}
+
+/// A `<failure>` or `<error>` element.
+fn write_problem(
+    writer: &mut Writer<Vec<u8>>,
+    element: &str,
+    message: &str,
+    kind: &str,
+    details: &str,
+) -> std::io::Result<()> {
+    writer
+        .create_element(element)
+        .with_attribute(("message", xml_safe(message).as_ref()))
+        .with_attribute(("type", kind))
+        .write_text_content(BytesText::new(&xml_safe(details)))?;
     Ok(())
 }
 

@@ -10,12 +10,17 @@
 //! * `cyclonedx-json`: the SBOM as CycloneDX 1.6 with a `vulnerabilities` list;
 //! * `junit`: JUnit XML for CI test views, one test case per finding.
 //!
+//! [`policy`] renders a policy evaluation the same ways: as Anchore's
+//! `evaluate check --detail` text, as JUnit XML and as SARIF.
+//!
 //! Rendering is pure: no I/O, no clock except the CycloneDX document's
-//! timestamp and serial number, which the SBOM writer sets.
+//! timestamp and serial number, which the SBOM writer sets, and the
+//! Anchore table's `Last Eval` line.
 
 mod cyclonedx;
 mod json;
 mod junit;
+pub mod policy;
 mod sarif;
 mod table;
 mod text;
@@ -108,8 +113,11 @@ pub enum ReportError {
     /// vulnerability could not say which component it affects.
     #[error("finding {finding} is about package {package} ({purl}), which the SBOM does not list")]
     UnknownPackage { finding: String, package: String, purl: String },
+    #[error("unknown policy report format `{name}` (known formats: {known})")]
+    UnknownPolicyFormat { name: String, known: String },
+    /// `format` is the report's name: `sarif`, `policy sarif`...
     #[error("cannot serialise the {format} report: {source}")]
-    Json { format: ScanFormat, source: serde_json::Error },
+    Json { format: &'static str, source: serde_json::Error },
     #[error("cannot write the JUnit XML: {0}")]
     Xml(#[source] std::io::Error),
 }
@@ -126,7 +134,7 @@ pub fn render(report: &ScanReport<'_>, format: ScanFormat) -> Result<String, Rep
 }
 
 /// Pretty JSON of a value, naming the format on failure.
-pub(crate) fn to_pretty_json(value: &impl serde::Serialize, format: ScanFormat) -> Result<String, ReportError> {
+pub(crate) fn to_pretty_json(value: &impl serde::Serialize, format: &'static str) -> Result<String, ReportError> {
     let mut text = serde_json::to_string_pretty(value).map_err(|source| ReportError::Json { format, source })?;
     text.push('\n');
     Ok(text)

@@ -7,6 +7,9 @@
 //! to rank alerts, and `partialFingerprints` to follow one alert across runs.
 //! Ignored findings are not written: a suppressed result would still be an
 //! alert to GitHub.
+//!
+//! The log skeleton, locations, URIs and fingerprints are shared with the
+//! policy evaluation's SARIF report.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -47,23 +50,40 @@ pub(crate) fn render(report: &ScanReport<'_>) -> Result<String, ReportError> {
         .iter()
         .map(|finding| result(finding, index_of.get(finding.id.as_str()).copied().unwrap_or_default()))
         .collect();
-    let log = json!({
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {
-                "driver": {
-                    "name": "portcullis",
-                    "informationUri": PROJECT_URL,
-                    "version": TOOL_VERSION,
-                    "semanticVersion": TOOL_VERSION,
-                    "rules": rules.iter().map(rule).collect::<Vec<_>>(),
-                }
-            },
-            "results": results,
-        }]
+    let run = json!({
+        "tool": {"driver": driver("portcullis", rules.iter().map(rule).collect())},
+        "results": results,
     });
-    crate::to_pretty_json(&log, ScanFormat::Sarif)
+    crate::to_pretty_json(&log(run), ScanFormat::Sarif.name())
+}
+
+/// A SARIF 2.1.0 log of one run.
+pub(crate) fn log(run: Value) -> Value {
+    json!({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]})
+}
+
+/// The tool's driver: Portcullis under `name`, with its rules.
+pub(crate) fn driver(name: &str, rules: Vec<Value>) -> Value {
+    json!({
+        "name": name,
+        "informationUri": PROJECT_URL,
+        "version": TOOL_VERSION,
+        "semanticVersion": TOOL_VERSION,
+        "rules": rules,
+    })
+}
+
+/// A result location as GitHub wants it: a file (a relative URI reference,
+/// GitHub has no other kind of location) at line 1, plus what the result is
+/// really about as a logical location.
+pub(crate) fn location(path: &str, logical_name: &str, logical_kind: &str) -> Value {
+    json!({
+        "physicalLocation": {
+            "artifactLocation": {"uri": uri_reference(path)},
+            "region": {"startLine": 1},
+        },
+        "logicalLocations": [{"fullyQualifiedName": logical_name, "kind": logical_kind}],
+    })
 }
 
 fn rule(rule: &Rule<'_>) -> Value {
@@ -186,22 +206,20 @@ fn result(finding: &Finding, rule_index: usize) -> Value {
         "ruleIndex": rule_index,
         "level": level,
         "message": {"text": finding_sentence(finding)},
-        "locations": [{
-            "physicalLocation": {
-                "artifactLocation": {"uri": artifact_uri(finding)},
-                "region": {"startLine": 1},
-            },
-            "logicalLocations": [{"fullyQualifiedName": finding.package.purl, "kind": "package"}],
-        }],
-        "partialFingerprints": {FINGERPRINT: fingerprint(finding)},
+        "locations": [location(artifact_path(finding), &finding.package.purl, "package")],
+        "partialFingerprints": {FINGERPRINT: sha256_hex(&format!("{} {}", finding.id, finding.package.id))},
     })
 }
 
-/// The package's evidence file as a relative URI (GitHub refuses absolute
-/// ones), percent-encoded; the purl's name when the package has no location.
-fn artifact_uri(finding: &Finding) -> String {
+/// The package's evidence file without its leading `/` (GitHub refuses
+/// absolute URIs); the purl's name when the package has no location.
+fn artifact_path(finding: &Finding) -> &str {
     let path = finding.package.locations.first().map(|l| l.trim_start_matches('/')).unwrap_or_default();
-    let path = if path.is_empty() { purl_name(&finding.package.purl).unwrap_or(&finding.package.name) } else { path };
+    if path.is_empty() { purl_name(&finding.package.purl).unwrap_or(&finding.package.name) } else { path }
+}
+
+/// `path` as a relative URI reference, percent-encoded.
+fn uri_reference(path: &str) -> String {
     let mut uri = String::with_capacity(path.len());
     for byte in path.bytes() {
         // `:` is escaped too: in a first segment it would read as a URI scheme.
@@ -223,12 +241,10 @@ fn purl_name(purl: &str) -> Option<&str> {
     Some(name)
 }
 
-/// SHA-256 of `<id> <package id>`, the same key the gate lists failing findings by.
-fn fingerprint(finding: &Finding) -> String {
-    hex::encode(aws_lc_rs::digest::digest(
-        &aws_lc_rs::digest::SHA256,
-        format!("{} {}", finding.id, finding.package.id).as_bytes(),
-    ))
+/// Hex SHA-256 of `key`, for `partialFingerprints`. A finding's key is
+/// `<id> <package id>`, the same key the gate lists failing findings by.
+pub(crate) fn sha256_hex(key: &str) -> String {
+    hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, key.as_bytes()))
 }
 
 #[cfg(test)]

@@ -2,16 +2,17 @@
 //! by field; SARIF and CycloneDX also against their official schemas.
 
 mod common;
+#[path = "common/xml.rs"]
+mod xml;
 
 use std::collections::{BTreeMap, HashMap};
 
 use portcullis_match::{Finding, GateResult, ScanResult};
 use portcullis_report::{SCAN_SCHEMA_URL, ScanFormat, ScanReport, render};
 use portcullis_sbom::Sbom;
-use quick_xml::events::Event;
-use quick_xml::{Reader, XmlVersion};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use xml::{Element, parse_xml};
 
 struct Scan {
     sbom: Sbom,
@@ -467,63 +468,6 @@ fn cyclonedx_refuses_a_finding_about_a_package_the_sbom_lacks() {
     );
 }
 
-/// An element of a parsed XML document.
-#[derive(Debug, Default)]
-struct Element {
-    name: String,
-    attributes: BTreeMap<String, String>,
-    children: Vec<Element>,
-    text: String,
-}
-
-impl Element {
-    fn attr(&self, name: &str) -> &str {
-        self.attributes.get(name).map(String::as_str).unwrap_or_else(|| panic!("no {name} on {}", self.name))
-    }
-
-    fn named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> {
-        self.children.iter().filter(move |c| c.name == name)
-    }
-}
-
-fn parse_xml(text: &str) -> Element {
-    let mut reader = Reader::from_str(text);
-    let mut stack = vec![Element::default()];
-    let element = |start: &quick_xml::events::BytesStart<'_>| Element {
-        name: start.name().as_ref().to_owned(),
-        attributes: start
-            .attributes()
-            .map(|a| {
-                let a = a.unwrap();
-                (a.key.as_ref().to_owned(), a.normalized_value(XmlVersion::Implicit1_0).unwrap().into_owned())
-            })
-            .collect(),
-        ..Element::default()
-    };
-    loop {
-        match reader.read_event().unwrap() {
-            Event::Start(start) => stack.push(element(&start)),
-            Event::Empty(start) => stack.last_mut().unwrap().children.push(element(&start)),
-            Event::Text(t) => stack.last_mut().unwrap().text.push_str(&t.xml10_content()),
-            Event::GeneralRef(r) => {
-                let resolved = match r.resolve_char_ref().unwrap() {
-                    Some(c) => c.to_string(),
-                    None => quick_xml::escape::resolve_xml_entity(&r).unwrap().to_owned(),
-                };
-                stack.last_mut().unwrap().text.push_str(&resolved);
-            }
-            Event::End(_) => {
-                let done = stack.pop().unwrap();
-                stack.last_mut().unwrap().children.push(done);
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-    }
-    assert_eq!(stack.len(), 1, "every element closed");
-    stack.pop().unwrap().children.pop().unwrap()
-}
-
 #[test]
 fn junit_fails_what_the_gate_fails_and_skips_the_ignored() {
     let scan = scan();
@@ -645,22 +589,10 @@ fn junit_escapes_markup_and_replaces_characters_xml_cannot_carry() {
     );
 }
 
-/// syft's CycloneDX document of the `deb-python` lab image, kept with the
-/// SBOM crate's tests (syft lists PyYAML twice, from `requirements.txt` and
-/// from its `METADATA`; the reader merges the two into one package).
-fn syft_deb_python() -> Sbom {
-    use std::io::Read;
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../portcullis-sbom/tests/data/syft-deb-python/cyclonedx.json.gz");
-    let mut bytes = Vec::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap()).read_to_end(&mut bytes).unwrap();
-    portcullis_sbom::format::read(&bytes).unwrap()
-}
-
 #[test]
 fn reports_on_a_real_sbom_attribute_each_finding_to_its_own_package() {
     use portcullis_vulndb::{FixState, Severity};
-    let mut sbom = syft_deb_python();
+    let mut sbom = common::syft_deb_python();
     // Two packages with one purl, as a lockfile entry and an installed copy
     // kept apart would be: a finding must affect only its own.
     let pyyaml = sbom.packages.iter().find(|p| p.name == "pyyaml").unwrap().clone();

@@ -341,3 +341,15 @@ pub fn clean_result(sbom: &Sbom) -> ScanResult {
     result.refresh_summary();
     result
 }
+
+/// syft's CycloneDX document of the `deb-python` lab image, kept with the
+/// SBOM crate's tests (syft lists PyYAML twice, from `requirements.txt` and
+/// from its `METADATA`; the reader merges the two into one package).
+pub fn syft_deb_python() -> Sbom {
+    use std::io::Read;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../portcullis-sbom/tests/data/syft-deb-python/cyclonedx.json.gz");
+    let mut bytes = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap()).read_to_end(&mut bytes).unwrap();
+    portcullis_sbom::format::read(&bytes).unwrap()
+}

@@ -118,10 +118,33 @@ pub fn exit_code(evaluation: &Evaluation) -> ExitCode {
     }
 }
 
+/// The OCI annotation/label naming the image a build started FROM.
+pub const BASE_NAME_LABEL: &str = "org.opencontainers.image.base.name";
+
 /// How many leading layers are the base image's: `--base-image-layers`, or
-/// the layers `--base-image` shares with the image (by diff id, in order).
+/// the layers `--base-image` shares with the image (by diff id, in order),
+/// or else those shared with the image the `org.opencontainers.image.base.name`
+/// label names (best effort: a base that cannot be read is a warning).
 pub fn base_layers(args: &PolicyArgs, image_args: &ImageArgs, sbom: &Sbom) -> Result<Option<usize>> {
-    let Some(base) = &args.base_image else { return Ok(args.base_image_layers) };
+    if args.base_image_layers.is_some() {
+        return Ok(args.base_image_layers);
+    }
+    if let Some(base) = &args.base_image {
+        return shared_layers(base, image_args, sbom).map(Some);
+    }
+    let label = sbom.source.image.as_ref().and_then(|image| image.config.labels.get(BASE_NAME_LABEL));
+    let Some(base) = label.filter(|name| !name.is_empty()) else { return Ok(None) };
+    match shared_layers(base, image_args, sbom) {
+        Ok(shared) => Ok(Some(shared)),
+        Err(error) => {
+            eprintln!("warning: the base image {base} named by the {BASE_NAME_LABEL} label cannot be read: {error:#}");
+            Ok(None)
+        }
+    }
+}
+
+/// The number of leading layers `sbom`'s image shares with `base`.
+fn shared_layers(base: &str, image_args: &ImageArgs, sbom: &Sbom) -> Result<usize> {
     let mut options = crate::source_options(image_args)?;
     options.platform = portcullis_image::source::PlatformChoice::One(portcullis_image::source::Platform::parse(
         sbom.source.image.as_ref().and_then(|i| i.platform.as_deref()).unwrap_or(&image_args.platform),
@@ -142,7 +165,7 @@ pub fn base_layers(args: &PolicyArgs, image_args: &ImageArgs, sbom: &Sbom) -> Re
             base_ids.len()
         );
     }
-    Ok(Some(shared))
+    Ok(shared)
 }
 
 /// Evaluates `bundle` on an analysed image and its (optional) vulnerability match.

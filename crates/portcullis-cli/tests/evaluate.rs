@@ -210,6 +210,31 @@ fn base_image_findings_can_be_left_to_the_base_image() {
     assert_eq!(json["decisions"].as_array().unwrap().len(), 0);
     let (code, _, _) = evaluate(&app, &["--policy", &policy, "--base-image-layers", "1"]);
     assert_eq!(code, Some(0));
+
+    // The base named by the image's own org.opencontainers.image.base.name label.
+    let labelled = dir.path().join("labelled");
+    let own_layer =
+        Layer::gzip().file("app/node_modules/moment/package.json", r#"{"name":"moment","version":"2.29.1"}"#, 0o644);
+    OciLayout::create(&labelled).add_image(
+        "latest",
+        &Image::new().layer(base_layer()).layer(own_layer).label("org.opencontainers.image.base.name", &base_source),
+    );
+    let (code, _, stderr) = evaluate(&labelled, &["--policy", &policy]);
+    assert_eq!(code, Some(0), "{stderr}");
+    // A label naming something unreadable is a warning, not an error: the findings then count.
+    let broken = dir.path().join("broken");
+    let own_layer =
+        Layer::gzip().file("app/node_modules/moment/package.json", r#"{"name":"moment","version":"2.29.1"}"#, 0o644);
+    OciLayout::create(&broken).add_image(
+        "latest",
+        &Image::new()
+            .layer(base_layer())
+            .layer(own_layer)
+            .label("org.opencontainers.image.base.name", "oci-dir:/nonexistent"),
+    );
+    let (code, _, stderr) = evaluate(&broken, &["--policy", &policy]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("cannot be read"), "{stderr}");
 }
 
 #[test]

@@ -11,12 +11,9 @@
 //! only the column types both share (TEXT, BIGINT, DOUBLE PRECISION).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::str::FromStr;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use portcullis_sql::{Database, Migration};
 // Dynamic SQL here only splices table names from constants and `$N`
 // placeholders; every value is bound.
 use sqlx::{AnyPool, AssertSqlSafe, Row};
@@ -26,26 +23,17 @@ use crate::model::{Advisory, Affected, EpssEntry, KevEntry, Record};
 /// Why the store could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot create the directory {path} for the vulnerability database: {source}")]
-    CreateDir { path: PathBuf, source: std::io::Error },
-    #[error("cannot open the vulnerability database {location}: {source}")]
-    Open { location: String, source: sqlx::Error },
+    #[error("vulnerability database: {0}")]
+    Sql(#[from] portcullis_sql::SqlError),
     #[error("vulnerability database {location}: {source}")]
     Query { location: String, source: sqlx::Error },
     #[error(
         "vulnerability database {location}: stored record {what} is unreadable ({source}); run `portcullis feeds sync` again"
     )]
     Corrupt { location: String, what: String, source: serde_json::Error },
-    #[error("unsupported database URL {0:?}: use a file path, sqlite://PATH or postgres://...")]
-    UnsupportedUrl(String),
 }
 
-/// Which engine is behind the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+pub use portcullis_sql::Backend;
 
 /// Provenance of one synced source, as `portcullis feeds list` shows it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -125,7 +113,7 @@ pub struct StoredAdvisory {
 /// Schema migrations, applied in order and recorded in `vuln_migrations`.
 /// Each entry holds the SQLite and the PostgreSQL text (they differ only
 /// where the dialects do).
-const MIGRATIONS: &[(&str, &str, &str)] = &[("0001_initial", SCHEMA_V1, SCHEMA_V1)];
+const MIGRATIONS: &[Migration] = &[Migration::portable("0001_initial", SCHEMA_V1)];
 
 const SCHEMA_V1: &str = "
 CREATE TABLE vuln_source (
@@ -190,8 +178,7 @@ const INSERT_BATCH_ROWS: usize = 200;
 #[derive(Debug, Clone)]
 pub struct VulnStore {
     pool: AnyPool,
-    backend: Backend,
-    location: String,
+    db: Database,
 }
 
 impl VulnStore {
@@ -199,86 +186,26 @@ impl VulnStore {
     /// `sqlite://PATH` for SQLite, `postgres://...` / `postgresql://...` for
     /// PostgreSQL. Pending migrations run first.
     pub async fn open(location: &str) -> Result<Self, StoreError> {
-        sqlx::any::install_default_drivers();
-        let (url, backend) = connection_url(location)?;
-        let options = AnyConnectOptions::from_str(&url)
-            .map_err(|source| StoreError::Open { location: location.to_owned(), source })?;
-        let pool_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
-        let pool = match backend {
-            // One writer at a time in SQLite anyway; WAL lets readers go on during a sync.
-            Backend::Sqlite => {
-                pool_options
-                    .max_connections(4)
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
-                            sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
-                            sqlx::query("PRAGMA busy_timeout = 30000").execute(&mut *conn).await?;
-                            Ok(())
-                        })
-                    })
-                    .connect_with(options)
-                    .await
-            }
-            Backend::Postgres => pool_options.max_connections(8).connect_with(options).await,
-        }
-        .map_err(|source| StoreError::Open { location: location.to_owned(), source })?;
-        let store = Self { pool, backend, location: location.to_owned() };
-        store.migrate().await?;
-        Ok(store)
+        let db = Database::open(location).await?;
+        db.migrate("vuln_migrations", MIGRATIONS).await?;
+        Ok(Self { pool: db.pool().clone(), db })
     }
 
     pub fn backend(&self) -> Backend {
-        self.backend
+        self.db.backend()
     }
 
     /// The location the store was opened with (a path or URL).
     pub fn location(&self) -> &str {
-        &self.location
+        self.db.location()
     }
 
     fn query_error(&self) -> impl Fn(sqlx::Error) -> StoreError + '_ {
-        |source| StoreError::Query { location: self.location.clone(), source }
+        |source| StoreError::Query { location: self.location().to_owned(), source }
     }
 
     fn corrupt(&self, what: String) -> impl FnOnce(serde_json::Error) -> StoreError + '_ {
-        move |source| StoreError::Corrupt { location: self.location.clone(), what, source }
-    }
-
-    async fn migrate(&self) -> Result<(), StoreError> {
-        let err = self.query_error();
-        sqlx::query("CREATE TABLE IF NOT EXISTS vuln_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-            .execute(&self.pool)
-            .await
-            .map_err(&err)?;
-        for (name, sqlite_sql, postgres_sql) in MIGRATIONS {
-            let mut tx = self.pool.begin().await.map_err(&err)?;
-            let applied = sqlx::query("SELECT name FROM vuln_migrations WHERE name = $1")
-                .bind(*name)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(&err)?;
-            if applied.is_some() {
-                continue;
-            }
-            let sql = match self.backend {
-                Backend::Sqlite => sqlite_sql,
-                Backend::Postgres => postgres_sql,
-            };
-            for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-                sqlx::query(statement).execute(&mut *tx).await.map_err(&err)?;
-            }
-            // Two processes may race to migrate a fresh PostgreSQL database;
-            // the primary key makes the loser's transaction fail cleanly.
-            sqlx::query("INSERT INTO vuln_migrations (name, applied_at) VALUES ($1, $2)")
-                .bind(*name)
-                .bind(now_rfc3339())
-                .execute(&mut *tx)
-                .await
-                .map_err(&err)?;
-            tx.commit().await.map_err(&err)?;
-        }
-        Ok(())
+        move |source| StoreError::Corrupt { location: self.location().to_owned(), what, source }
     }
 
     /// Every synced source, by name.
@@ -617,23 +544,4 @@ enum Value {
     Float(f64),
 }
 
-/// The current time as RFC 3339 UTC with seconds.
-pub fn now_rfc3339() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-fn connection_url(location: &str) -> Result<(String, Backend), StoreError> {
-    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
-        return Ok((location.to_owned(), Backend::Postgres));
-    }
-    let path = match location.strip_prefix("sqlite://") {
-        Some(path) => path,
-        None if location.contains("://") => return Err(StoreError::UnsupportedUrl(location.to_owned())),
-        None => location,
-    };
-    let path = Path::new(path);
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir { path: parent.to_owned(), source })?;
-    }
-    Ok((format!("sqlite://{}?mode=rwc", path.display()), Backend::Sqlite))
-}
+pub use portcullis_sql::now_rfc3339;

@@ -151,5 +151,5 @@ async fn unreachable_and_unsupported_locations_are_errors() {
     let err = VulnStore::open("mysql://localhost/x").await.unwrap_err();
     assert!(err.to_string().contains("unsupported database URL"), "{err}");
     let err = VulnStore::open("postgres://postgres@127.0.0.1:1/none").await.unwrap_err();
-    assert!(err.to_string().contains("cannot open the vulnerability database"), "{err}");
+    assert!(err.to_string().contains("cannot open the database"), "{err}");
 }

@@ -24,7 +24,8 @@ log() { printf '[test %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 packages=(docker-registry skopeo apache2-utils openssl umoci debootstrap jq curl file rpm
           libcommons-lang3-java libjackson2-core-java
           busybox nginx-light haproxy memcached apache2-bin ruby php-cli redis-server nodejs
-          golang-go libpython3.11 openjdk-17-jre-headless)
+          golang-go libpython3.11 openjdk-17-jre-headless
+          swift-proxy swift-account swift-container swift-object)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f '${db:Status-Abbrev}' "$package" 2>/dev/null | grep -q '^ii' || missing+=("$package")
@@ -49,6 +50,15 @@ lab_pid=$!
 schema_log=target/schema-venv.log
 ( ./scripts/schema-venv.sh >"$schema_log" 2>&1 && ./scripts/version-reference.sh >>"$schema_log" 2>&1 ) &
 schema_pid=$!
+# moto's S3 server, for the object-storage tests (portcullis_testkit::s3).
+moto_log=target/moto-venv.log
+( ./scripts/moto-venv.sh >"$moto_log" 2>&1 ) &
+moto_pid=$!
+# The real anchore-cli 0.9.3 (PyPI), driven against `portcullis serve`
+# (portcullis_testkit::anchore_cli).
+anchore_cli_log=target/anchore-cli-venv.log
+( ./scripts/anchore-cli-venv.sh >"$anchore_cli_log" 2>&1 ) &
+anchore_cli_pid=$!
 
 log "compiling tests"
 compile_status=0
@@ -59,6 +69,20 @@ wait "$schema_pid" || schema_status=$?
 if [ "$schema_status" != 0 ]; then
   cat "$schema_log" >&2
   log "validator / reference implementation install failed (exit $schema_status)"
+  exit 1
+fi
+moto_status=0
+wait "$moto_pid" || moto_status=$?
+if [ "$moto_status" != 0 ]; then
+  cat "$moto_log" >&2
+  log "moto venv install failed (exit $moto_status)"
+  exit 1
+fi
+anchore_cli_status=0
+wait "$anchore_cli_pid" || anchore_cli_status=$?
+if [ "$anchore_cli_status" != 0 ]; then
+  cat "$anchore_cli_log" >&2
+  log "anchore-cli venv install failed (exit $anchore_cli_status)"
   exit 1
 fi
 lab_status=0

@@ -15,8 +15,10 @@ use portcullis_sbom::Sbom;
 
 mod evaluate;
 mod feeds;
+mod objectstorage;
 mod output;
 mod progress;
+mod remote;
 mod scan;
 
 /// Container image analysis: SBOMs from registries, OCI layouts, archives and directories.
@@ -44,7 +46,8 @@ enum Command {
     /// Find the vulnerabilities of an image (or SBOM) and gate on them.
     Scan(Box<scan::ScanArgs>),
     /// Evaluate an image against a policy bundle (Anchore-compatible); exit 1 on STOP.
-    Evaluate(Box<evaluate::EvaluateArgs>),
+    /// `evaluate check IMAGE` asks a server instead.
+    Evaluate(Box<remote::EvaluateCommand>),
     /// Manage the vulnerability database: sync feeds, list what is loaded.
     #[command(subcommand)]
     Feeds(feeds::FeedsCommand),
@@ -52,6 +55,11 @@ enum Command {
     Convert(ConvertArgs),
     /// List the files each cataloger reads.
     Catalogers,
+    /// The service's document store: migrate between drivers, check a configuration.
+    #[command(subcommand)]
+    Objectstorage(objectstorage::ObjectStorageCommand),
+    #[command(flatten)]
+    Remote(remote::RemoteCommand),
 }
 
 #[derive(Args)]
@@ -269,9 +277,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Sbom(args) => sbom(*args, cli.quiet).map(success),
         Command::Scan(args) => scan::run(*args, &database_location(db)?, cli.quiet),
-        Command::Evaluate(args) => evaluate::run(*args, &database_location(db)?, cli.quiet),
+        Command::Evaluate(command) => match (command.remote, command.local) {
+            (Some(remote), _) => Ok(remote.run()),
+            (None, Some(local)) => evaluate::run(local, &database_location(db)?, cli.quiet),
+            (None, None) => anyhow::bail!("evaluate needs an image source, or `check IMAGE`"),
+        },
         Command::Feeds(command) => feeds::run(command, &database_location(db)?, cli.quiet),
         Command::Convert(args) => convert(args).map(success),
+        Command::Objectstorage(command) => objectstorage::run(command, cli.quiet),
+        Command::Remote(command) => Ok(remote::run(command, cli.quiet)),
         Command::Catalogers => {
             for (name, files) in portcullis_catalog::cataloger_files() {
                 println!("{name}");

@@ -19,6 +19,15 @@ pub fn spinner(enabled: bool, message: &str) -> Spinner {
     Spinner(Some(bar))
 }
 
+impl Spinner {
+    /// Replaces the text beside the spinner.
+    pub fn set_message(&self, message: &str) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(message.to_owned());
+        }
+    }
+}
+
 impl Drop for Spinner {
     fn drop(&mut self) {
         if let Some(bar) = &self.0 {

@@ -1,0 +1,270 @@
+//! The work queue, kept in the catalog database so every process sharing it
+//! shares the work.
+//!
+//! A job is *claimed* with a lease: the claimer owns it until the lease
+//! expires, and renews it with [`Queue::heartbeat`] while working. A process
+//! that dies stops renewing, so its job becomes claimable again once the lease
+//! runs out (minutes, not Anchore's ten hours). Each claim counts an attempt;
+//! a job that fails or loses its lease `max_attempts` times is marked
+//! `failed` with the last reason. On PostgreSQL the claim uses
+//! `FOR UPDATE SKIP LOCKED`, so concurrent claimers never wait on each other
+//! nor take the same job; SQLite has a single writer, which gives the same.
+//!
+//! Fair share: among claimable jobs, those of the account with the fewest
+//! jobs currently leased go first, then the oldest.
+
+use portcullis_sql::{Backend, Database, now_rfc3339};
+use serde::Serialize;
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::error::ServiceError;
+
+/// The analysis queue's name.
+pub const ANALYZE: &str = "images_to_analyze";
+
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: i64,
+    pub queue: String,
+    pub account: String,
+    /// What the job is about (e.g. an image digest); one pending job per key.
+    pub item_key: String,
+    pub payload: serde_json::Value,
+    /// Attempts including the current one.
+    pub attempts: u32,
+    pub max_attempts: u32,
+}
+
+/// What became of a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOutcome {
+    /// Back in the queue for another attempt.
+    Retry,
+    /// Out of attempts: the job is `failed`.
+    GaveUp,
+}
+
+/// One row of the queue as the admin API lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueEntry {
+    pub id: i64,
+    pub queue: String,
+    pub account: String,
+    pub item_key: String,
+    pub state: String,
+    pub attempts: u32,
+    pub max_attempts: u32,
+    pub lease_owner: Option<String>,
+    pub lease_expires: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Queue {
+    db: Database,
+}
+
+pub fn epoch_seconds() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+impl Queue {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    /// Adds a job unless one for the same `(queue, item_key)` is already
+    /// queued or running. Returns whether it was added.
+    pub async fn enqueue(
+        &self,
+        queue: &str,
+        account: &str,
+        item_key: &str,
+        payload: &serde_json::Value,
+        max_attempts: u32,
+    ) -> Result<bool, ServiceError> {
+        let now = now_rfc3339();
+        let done = sqlx::query(
+            "INSERT INTO work_queue (queue, account, item_key, payload, state, attempts, max_attempts, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(queue)
+        .bind(account)
+        .bind(item_key)
+        .bind(payload.to_string())
+        .bind(i64::from(max_attempts))
+        .bind(&now)
+        .execute(self.db.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Claims the next job of `queue` for `owner` for `lease_seconds`.
+    pub async fn claim(&self, queue: &str, owner: &str, lease_seconds: u64) -> Result<Option<Job>, ServiceError> {
+        let now = epoch_seconds();
+        let lock = match self.db.backend() {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE work_queue SET state = 'leased', lease_owner = $1, lease_expires = $2, attempts = attempts + 1, updated_at = $3
+             WHERE id = (
+                SELECT q.id FROM work_queue q
+                WHERE q.queue = $4 AND q.attempts < q.max_attempts
+                  AND (q.state = 'queued' OR (q.state = 'leased' AND q.lease_expires < $5))
+                ORDER BY (SELECT COUNT(*) FROM work_queue l
+                          WHERE l.queue = q.queue AND l.account = q.account
+                            AND l.state = 'leased' AND l.lease_expires >= $5),
+                         q.id
+                LIMIT 1 {lock})
+             RETURNING id, queue, account, item_key, payload, attempts, max_attempts"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(owner)
+            .bind(now + lease_seconds as i64)
+            .bind(now_rfc3339())
+            .bind(queue)
+            .bind(now)
+            .fetch_optional(self.db.pool())
+            .await?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
+    /// Extends the lease of a job still held by `owner`; `false` when the
+    /// lease was lost (expired and taken over), so the caller must stop.
+    pub async fn heartbeat(&self, job: &Job, owner: &str, lease_seconds: u64) -> Result<bool, ServiceError> {
+        let done = sqlx::query(
+            "UPDATE work_queue SET lease_expires = $1, updated_at = $2
+             WHERE id = $3 AND state = 'leased' AND lease_owner = $4 AND attempts = $5",
+        )
+        .bind(epoch_seconds() + lease_seconds as i64)
+        .bind(now_rfc3339())
+        .bind(job.id)
+        .bind(owner)
+        .bind(i64::from(job.attempts))
+        .execute(self.db.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Marks a job done; `false` when the lease had been lost meanwhile.
+    pub async fn complete(&self, job: &Job, owner: &str) -> Result<bool, ServiceError> {
+        let done = sqlx::query(
+            "UPDATE work_queue SET state = 'done', lease_owner = NULL, lease_expires = NULL, updated_at = $1
+             WHERE id = $2 AND state = 'leased' AND lease_owner = $3 AND attempts = $4",
+        )
+        .bind(now_rfc3339())
+        .bind(job.id)
+        .bind(owner)
+        .bind(i64::from(job.attempts))
+        .execute(self.db.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records a failed attempt: back to the queue, or `failed` when out of attempts.
+    pub async fn fail(&self, job: &Job, owner: &str, reason: &str) -> Result<FailOutcome, ServiceError> {
+        let outcome = if job.attempts >= job.max_attempts { FailOutcome::GaveUp } else { FailOutcome::Retry };
+        let state = match outcome {
+            FailOutcome::Retry => "queued",
+            FailOutcome::GaveUp => "failed",
+        };
+        sqlx::query(
+            "UPDATE work_queue SET state = $1, lease_owner = NULL, lease_expires = NULL, last_error = $2, updated_at = $3
+             WHERE id = $4 AND lease_owner = $5 AND attempts = $6",
+        )
+        .bind(state)
+        .bind(reason)
+        .bind(now_rfc3339())
+        .bind(job.id)
+        .bind(owner)
+        .bind(i64::from(job.attempts))
+        .execute(self.db.pool())
+        .await?;
+        Ok(outcome)
+    }
+
+    /// Jobs whose last allowed attempt lost its lease (the worker died on
+    /// it): marks them `failed` and returns them so their owner can record
+    /// the failure.
+    pub async fn reap_abandoned(&self, queue: &str) -> Result<Vec<Job>, ServiceError> {
+        let rows = sqlx::query(
+            "UPDATE work_queue SET state = 'failed', lease_owner = NULL, lease_expires = NULL, updated_at = $1,
+                last_error = 'the analyser working on it stopped responding (lease expired) on the last attempt'
+             WHERE queue = $2 AND state = 'leased' AND lease_expires < $3 AND attempts >= max_attempts
+             RETURNING id, queue, account, item_key, payload, attempts, max_attempts",
+        )
+        .bind(now_rfc3339())
+        .bind(queue)
+        .bind(epoch_seconds())
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter().map(job_from_row).collect()
+    }
+
+    /// Drops pending jobs of `(queue, item_key)` (e.g. the image was deleted).
+    pub async fn cancel(&self, queue: &str, account: &str, item_key: &str) -> Result<u64, ServiceError> {
+        let done = sqlx::query(
+            "UPDATE work_queue SET state = 'cancelled', lease_owner = NULL, lease_expires = NULL, updated_at = $1
+             WHERE queue = $2 AND account = $3 AND item_key = $4 AND state IN ('queued', 'leased')",
+        )
+        .bind(now_rfc3339())
+        .bind(queue)
+        .bind(account)
+        .bind(item_key)
+        .execute(self.db.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// The newest entries of `queue` (every state), newest first.
+    pub async fn list(&self, queue: &str, limit: i64) -> Result<Vec<QueueEntry>, ServiceError> {
+        let rows = sqlx::query(
+            "SELECT id, queue, account, item_key, state, attempts, max_attempts, lease_owner, lease_expires,
+                    last_error, created_at, updated_at
+             FROM work_queue WHERE queue = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(queue)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(QueueEntry {
+                    id: row.try_get("id")?,
+                    queue: row.try_get("queue")?,
+                    account: row.try_get("account")?,
+                    item_key: row.try_get("item_key")?,
+                    state: row.try_get("state")?,
+                    attempts: count(row, "attempts")?,
+                    max_attempts: count(row, "max_attempts")?,
+                    lease_owner: row.try_get("lease_owner")?,
+                    lease_expires: row.try_get("lease_expires")?,
+                    last_error: row.try_get("last_error")?,
+                    created_at: row.try_get("created_at")?,
+                    updated_at: row.try_get("updated_at")?,
+                })
+            })
+            .collect()
+    }
+}
+
+fn job_from_row(row: &sqlx::any::AnyRow) -> Result<Job, ServiceError> {
+    let payload: String = row.try_get("payload")?;
+    Ok(Job {
+        id: row.try_get("id")?,
+        queue: row.try_get("queue")?,
+        account: row.try_get("account")?,
+        item_key: row.try_get("item_key")?,
+        payload: serde_json::from_str(&payload)
+            .map_err(|source| ServiceError::Corrupt { what: "queue payload".into(), source })?,
+        attempts: count(row, "attempts")?,
+        max_attempts: count(row, "max_attempts")?,
+    })
+}
+
+fn count(row: &sqlx::any::AnyRow, column: &str) -> Result<u32, ServiceError> {
+    Ok(u32::try_from(row.try_get::<i64, _>(column)?).unwrap_or(u32::MAX))
+}

@@ -20,6 +20,7 @@ mod output;
 mod progress;
 mod remote;
 mod scan;
+mod serve;
 
 /// Container image analysis: SBOMs from registries, OCI layouts, archives and directories.
 #[derive(Parser)]
@@ -58,6 +59,8 @@ enum Command {
     /// The service's document store: migrate between drivers, check a configuration.
     #[command(subcommand)]
     Objectstorage(objectstorage::ObjectStorageCommand),
+    /// Run the service: the Anchore-compatible API, analyzers and watchers.
+    Serve(Box<serve::ServeArgs>),
     #[command(flatten)]
     Remote(remote::RemoteCommand),
 }
@@ -245,7 +248,9 @@ pub const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    // A service logs what it does by default; one-shot commands only warn.
+    let serving = matches!(cli.command, Command::Serve(_));
+    init_logging(cli.verbose + u8::from(serving));
     match run(cli) {
         Ok(code) => code,
         Err(error) => {
@@ -286,6 +291,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Convert(args) => convert(args).map(success),
         Command::Objectstorage(command) => objectstorage::run(command, cli.quiet),
         Command::Remote(command) => Ok(remote::run(command, cli.quiet)),
+        Command::Serve(args) => serve::run(*args),
         Command::Catalogers => {
             for (name, files) in portcullis_catalog::cataloger_files() {
                 println!("{name}");

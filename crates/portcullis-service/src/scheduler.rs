@@ -42,7 +42,7 @@ const TICK: Duration = Duration::from_secs(1);
 
 /// Runs due watchers until `stop` turns true.
 pub async fn run(state: AppState, watchers: Vec<Watcher>, mut stop: watch::Receiver<bool>) {
-    loop {
+    while !*stop.borrow() {
         for watcher in &watchers {
             if *stop.borrow() {
                 return;
@@ -74,23 +74,48 @@ pub async fn run(state: AppState, watchers: Vec<Watcher>, mut stop: watch::Recei
 
 /// Takes the watcher's lease when it is due and nobody holds it.
 async fn acquire(state: &AppState, watcher: &Watcher, interval: u64) -> Result<bool, ServiceError> {
+    lease(state, watcher.name, watcher.max_runtime_seconds, epoch_seconds() - interval as i64).await
+}
+
+/// Takes `name`'s lease now, due or not (a run asked for through the API),
+/// unless another run holds it. Give it back with [`release`].
+pub async fn take_lease(state: &AppState, name: &str, max_runtime_seconds: u64) -> Result<bool, ServiceError> {
+    lease(state, name, max_runtime_seconds, i64::MAX).await
+}
+
+/// The lease of `name` when nobody holds it and its last run ended at or
+/// before `last_run_before` (epoch seconds).
+async fn lease(state: &AppState, name: &str, max_runtime_seconds: u64, last_run_before: i64) -> Result<bool, ServiceError> {
     let now = epoch_seconds();
     let done = sqlx::query(
         "INSERT INTO watchers (name, owner, lease_expires, last_run_seq) VALUES ($1, $2, $3, 0)
          ON CONFLICT (name) DO UPDATE SET owner = $2, lease_expires = $3
          WHERE watchers.lease_expires < $4 AND watchers.last_run_seq <= $5",
     )
-    .bind(watcher.name)
+    .bind(name)
     .bind(&state.host_id)
-    .bind(now + watcher.max_runtime_seconds as i64)
+    .bind(now + max_runtime_seconds as i64)
     .bind(now)
-    .bind(now - interval as i64)
+    .bind(last_run_before)
     .execute(state.db.pool())
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-async fn release(state: &AppState, name: &str, error: Option<String>) -> Result<(), ServiceError> {
+/// Extends a lease this process holds, for runs longer than their
+/// `max_runtime_seconds`; false when it was lost (expired and taken over).
+pub async fn renew_lease(state: &AppState, name: &str, max_runtime_seconds: u64) -> Result<bool, ServiceError> {
+    let done = sqlx::query("UPDATE watchers SET lease_expires = $1 WHERE name = $2 AND owner = $3")
+        .bind(epoch_seconds() + max_runtime_seconds as i64)
+        .bind(name)
+        .bind(&state.host_id)
+        .execute(state.db.pool())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives a lease back and records the run (its error, if it failed).
+pub async fn release(state: &AppState, name: &str, error: Option<String>) -> Result<(), ServiceError> {
     sqlx::query(
         "UPDATE watchers SET owner = NULL, lease_expires = 0, last_run_seq = $1, last_run_at = $2, last_error = $3
          WHERE name = $4 AND owner = $5",

@@ -50,6 +50,8 @@ pub fn router(state: AppState) -> axum::Router {
         .route("/version", get(version));
     axum::Router::new()
         .nest("/v1", v1)
+        // Nesting matches `/v1` only; clients also ask for `/v1/`.
+        .route("/v1/", get(root))
         .route("/health", get(health))
         .route("/version", get(version))
         .route("/metrics", get(metrics))

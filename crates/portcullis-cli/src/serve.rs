@@ -56,8 +56,10 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             // Shown once: only its hash is stored.
             eprintln!("created the admin account; user `admin`, password `{password}` (shown only now)");
         }
-        if let Some(addr) = service.local_addr() {
-            eprintln!("portcullis serve: listening on http://{addr}/v1");
+        let roles: Vec<String> = service.state().config.roles.iter().map(|r| format!("{r:?}").to_lowercase()).collect();
+        match service.local_addr() {
+            Some(addr) => eprintln!("portcullis serve: started ({}); listening on http://{addr}/v1", roles.join(", ")),
+            None => eprintln!("portcullis serve: started ({})", roles.join(", ")),
         }
         service.run_until_signal().await?;
         Ok::<_, anyhow::Error>(())

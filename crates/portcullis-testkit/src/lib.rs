@@ -12,6 +12,7 @@
 //!   (Debian's packages) with tempauth.
 //! * [`http`]: a tiny loopback HTTP server for fakes a real registry cannot
 //!   play (redirects to another host, tampered answers).
+//! * [`service`]: `portcullis serve` as a child process on a free port.
 //! * [`anchore_cli`]: the real `anchore-cli` 0.9.3 (from
 //!   `scripts/anchore-cli-venv.sh`) pointed at a server.
 //! * [`data`]: where the shared fixtures and the lab images are
@@ -31,6 +32,7 @@ pub mod rawtar;
 pub mod registry;
 pub mod s3;
 pub mod schema;
+pub mod service;
 pub mod swift;
 pub mod token;
 

@@ -185,6 +185,9 @@ pub struct AnchoreImage {
     /// One entry per tag (newest detection first).
     #[serde(default)]
     pub image_detail: Vec<ImageDetail>,
+    /// Portcullis extension: why the analysis failed, for `analysis_failed` images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis_error: Option<String>,
 }
 
 /// Anchore's `image_content`: only its `metadata` is defined.
@@ -300,6 +303,12 @@ pub struct ListImagesQuery {
     /// Only images in this analysis status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub analysis_status: Option<AnalysisStatus>,
+    /// Portcullis extension: the 1-based page (every image when neither `page` nor `limit` is given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    /// Portcullis extension: images per page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
 }
 
 /// Query string of the image delete routes.
@@ -362,6 +371,7 @@ mod tests {
             annotations: Annotations::new(),
             image_content: ImageContent::default(),
             image_detail: vec![],
+            analysis_error: None,
         };
         let value = serde_json::to_value(&image).unwrap();
         assert_eq!(value["analyzed_at"], serde_json::Value::Null);

@@ -110,6 +110,10 @@ pub struct RepoSubscriptionValue {
     pub lookuptag: String,
     /// How many tags the repository had at the last scan.
     pub tagcount: u64,
+    /// The tags seen at the last scan (Anchore keeps them in the value too);
+    /// the watcher adds the tags not in this list.
+    #[serde(default)]
+    pub repotags: Vec<String>,
 }
 
 /// Query string of `POST /repositories`.

@@ -111,6 +111,9 @@ pub struct AnalyzerConfig {
     pub insecure_registries: Vec<String>,
     /// Largest compressed image accepted, in MiB (0 = no limit).
     pub max_compressed_image_size_mb: u64,
+    /// Local cache of verified layer blobs (`<data_dir>/layer-cache`), so
+    /// images sharing base layers download them once; in MiB, 0 = off.
+    pub layer_cache_mb: u64,
 }
 
 impl Default for AnalyzerConfig {
@@ -122,6 +125,7 @@ impl Default for AnalyzerConfig {
             poll_millis: 500,
             insecure_registries: Vec::new(),
             max_compressed_image_size_mb: 0,
+            layer_cache_mb: 2048,
         }
     }
 }

@@ -49,7 +49,7 @@ impl Cipher {
             .ok()
             .filter(|b| b.len() == 32)
             .ok_or_else(|| ServiceError::Config("the secret key must be 64 hex digits (32 bytes)".into()))?;
-        Ok(Self::from_bytes(&bytes)?)
+        Self::from_bytes(&bytes)
     }
 
     fn from_bytes(bytes: &[u8]) -> Result<Self, ServiceError> {

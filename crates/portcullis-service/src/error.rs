@@ -14,16 +14,30 @@ pub enum ServiceError {
     Sql(#[from] portcullis_sql::SqlError),
     #[error("database: {0}")]
     Query(#[from] sqlx::Error),
+    // Boxed: these carry whole locations and keys, and every Result of the
+    // service would otherwise be as large as they are.
     #[error(transparent)]
-    ObjectStore(#[from] portcullis_objstore::ObjectStoreError),
+    ObjectStore(Box<portcullis_objstore::ObjectStoreError>),
     #[error(transparent)]
-    VulnStore(#[from] portcullis_vulndb::StoreError),
+    VulnStore(Box<portcullis_vulndb::StoreError>),
     #[error("{context}: {source}")]
     Io { context: String, source: std::io::Error },
     #[error("stored document {what} is unreadable: {source}")]
     Corrupt { what: String, source: serde_json::Error },
     #[error("{0}")]
     Other(String),
+}
+
+impl From<portcullis_objstore::ObjectStoreError> for ServiceError {
+    fn from(error: portcullis_objstore::ObjectStoreError) -> Self {
+        ServiceError::ObjectStore(Box::new(error))
+    }
+}
+
+impl From<portcullis_vulndb::StoreError> for ServiceError {
+    fn from(error: portcullis_vulndb::StoreError) -> Self {
+        ServiceError::VulnStore(Box::new(error))
+    }
 }
 
 /// An HTTP error as Anchore answers it: `{code, error_type, message, detail, httpcode}`.

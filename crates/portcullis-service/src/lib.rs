@@ -6,17 +6,29 @@
 //! the work through the database-backed [`queue`]. Data flows one way:
 //! image → SBOM → matches → policy verdict → stored and notified.
 
+pub mod accounts;
+pub mod analyzer;
 pub mod api;
 pub mod auth;
 pub mod config;
 pub mod crypto;
 pub mod error;
+pub mod evaluations;
 pub mod events;
+pub mod feeds;
+pub mod images;
 pub mod metrics;
+pub mod notifications;
+pub mod policies;
 pub mod queue;
+pub mod registries;
 pub mod scheduler;
 pub mod schema;
 pub mod state;
+pub mod subscriptions;
+pub mod system;
+pub mod vulns;
+pub mod watchers;
 
 use std::net::SocketAddr;
 use std::sync::Mutex;
@@ -109,6 +121,14 @@ impl Service {
         } else {
             None
         };
+        // Every process registers its services before it takes any work, so
+        // `GET /system` lists it as soon as it is up.
+        let base_url = local_addr.map(|addr| format!("http://{addr}")).unwrap_or_default();
+        system::register(&state, &base_url).await?;
+        tasks.spawn(system::heartbeat(state.clone(), base_url, stop.clone()));
+        if state.config.has_role(Role::Analyzer) {
+            analyzer::spawn(&state, stop.clone(), &mut tasks);
+        }
         if state.config.has_role(Role::Scheduler) {
             tasks.spawn(scheduler::run(state.clone(), scheduler::watchers(), stop.clone()));
         }

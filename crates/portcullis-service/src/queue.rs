@@ -45,12 +45,14 @@ pub enum FailOutcome {
 }
 
 /// One row of the queue as the admin API lists it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QueueEntry {
     pub id: i64,
     pub queue: String,
     pub account: String,
     pub item_key: String,
+    pub payload: serde_json::Value,
+    /// `queued`, `leased`, `done`, `failed` or `cancelled`.
     pub state: String,
     pub attempts: u32,
     pub max_attempts: u32,
@@ -219,36 +221,120 @@ impl Queue {
         Ok(done.rows_affected())
     }
 
-    /// The newest entries of `queue` (every state), newest first.
-    pub async fn list(&self, queue: &str, limit: i64) -> Result<Vec<QueueEntry>, ServiceError> {
-        let rows = sqlx::query(
-            "SELECT id, queue, account, item_key, state, attempts, max_attempts, lease_owner, lease_expires,
-                    last_error, created_at, updated_at
-             FROM work_queue WHERE queue = $1 ORDER BY id DESC LIMIT $2",
-        )
-        .bind(queue)
-        .bind(limit)
-        .fetch_all(self.db.pool())
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(QueueEntry {
-                    id: row.try_get("id")?,
-                    queue: row.try_get("queue")?,
-                    account: row.try_get("account")?,
-                    item_key: row.try_get("item_key")?,
-                    state: row.try_get("state")?,
-                    attempts: count(row, "attempts")?,
-                    max_attempts: count(row, "max_attempts")?,
-                    lease_owner: row.try_get("lease_owner")?,
-                    lease_expires: row.try_get("lease_expires")?,
-                    last_error: row.try_get("last_error")?,
-                    created_at: row.try_get("created_at")?,
-                    updated_at: row.try_get("updated_at")?,
-                })
-            })
-            .collect()
+    /// The newest entries, newest first: of one queue and/or in one state when given.
+    pub async fn list(&self, queue: Option<&str>, state: Option<&str>, limit: i64) -> Result<Vec<QueueEntry>, ServiceError> {
+        let mut conditions = Vec::new();
+        if queue.is_some() {
+            conditions.push(format!("queue = ${}", conditions.len() + 1));
+        }
+        if state.is_some() {
+            conditions.push(format!("state = ${}", conditions.len() + 1));
+        }
+        let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+        let sql = format!("SELECT {ENTRY_COLUMNS} FROM work_queue {filter} ORDER BY id DESC LIMIT ${}", conditions.len() + 1);
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for value in [queue, state].into_iter().flatten() {
+            query = query.bind(value);
+        }
+        let rows = query.bind(limit).fetch_all(self.db.pool()).await?;
+        rows.iter().map(entry_from_row).collect()
     }
+
+    pub async fn get(&self, id: i64) -> Result<Option<QueueEntry>, ServiceError> {
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {ENTRY_COLUMNS} FROM work_queue WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        row.as_ref().map(entry_from_row).transpose()
+    }
+
+    /// Queues a fresh copy (no attempts used) of a job that is over (done,
+    /// failed, cancelled) or whose worker stopped renewing its lease; the old
+    /// row stays as history, cancelled if it was still leased.
+    pub async fn requeue(&self, id: i64) -> Result<Requeue, ServiceError> {
+        let Some(job) = self.get(id).await? else { return Ok(Requeue::NotFound) };
+        let now = epoch_seconds();
+        if job.is_pending(now) {
+            return Ok(Requeue::Pending(job));
+        }
+        let mut tx = self.db.pool().begin().await?;
+        sqlx::query(
+            "UPDATE work_queue SET state = 'cancelled', lease_owner = NULL, lease_expires = NULL, updated_at = $1,
+                last_error = 'requeued after its lease expired'
+             WHERE id = $2 AND state = 'leased' AND lease_expires < $3",
+        )
+        .bind(now_rfc3339())
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let copy = sqlx::query(
+            "INSERT INTO work_queue (queue, account, item_key, payload, state, attempts, max_attempts, created_at, updated_at)
+             SELECT queue, account, item_key, payload, 'queued', 0, max_attempts, $1, $1 FROM work_queue WHERE id = $2
+             ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(now_rfc3339())
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let pending = match copy {
+            Some(row) => self.get(row.try_get("id")?).await?,
+            None => {
+                // Another job for the same item is pending (the queue keeps one).
+                let row = sqlx::query(AssertSqlSafe(format!(
+                    "SELECT {ENTRY_COLUMNS} FROM work_queue WHERE queue = $1 AND item_key = $2
+                     AND state IN ('queued', 'leased') ORDER BY id DESC LIMIT 1"
+                )))
+                .bind(&job.queue)
+                .bind(&job.item_key)
+                .fetch_optional(self.db.pool())
+                .await?;
+                return Ok(row.as_ref().map(entry_from_row).transpose()?.map_or(Requeue::NotFound, Requeue::Pending));
+            }
+        };
+        Ok(pending.map_or(Requeue::NotFound, Requeue::Queued))
+    }
+}
+
+impl QueueEntry {
+    /// Waiting, or held by a worker whose lease is still running at `now` (epoch seconds).
+    pub fn is_pending(&self, now: i64) -> bool {
+        self.state == "queued" || (self.state == "leased" && self.lease_expires.is_some_and(|t| t >= now))
+    }
+}
+
+/// What [`Queue::requeue`] did.
+#[derive(Debug, Clone)]
+pub enum Requeue {
+    /// The new job.
+    Queued(QueueEntry),
+    /// Nothing: this job, or another for the same item, is still pending.
+    Pending(QueueEntry),
+    NotFound,
+}
+
+const ENTRY_COLUMNS: &str = "id, queue, account, item_key, payload, state, attempts, max_attempts, lease_owner, \
+                             lease_expires, last_error, created_at, updated_at";
+
+fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<QueueEntry, ServiceError> {
+    let payload: String = row.try_get("payload")?;
+    Ok(QueueEntry {
+        id: row.try_get("id")?,
+        queue: row.try_get("queue")?,
+        account: row.try_get("account")?,
+        item_key: row.try_get("item_key")?,
+        payload: serde_json::from_str(&payload)
+            .map_err(|source| ServiceError::Corrupt { what: "queue payload".into(), source })?,
+        state: row.try_get("state")?,
+        attempts: count(row, "attempts")?,
+        max_attempts: count(row, "max_attempts")?,
+        lease_owner: row.try_get("lease_owner")?,
+        lease_expires: row.try_get("lease_expires")?,
+        last_error: row.try_get("last_error")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
 }
 
 fn job_from_row(row: &sqlx::any::AnyRow) -> Result<Job, ServiceError> {

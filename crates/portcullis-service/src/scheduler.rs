@@ -34,7 +34,11 @@ pub struct Watcher {
 
 /// Every watcher of the service.
 pub fn watchers() -> Vec<Watcher> {
-    vec![]
+    let mut all = vec![];
+    all.extend(crate::watchers::all());
+    all.push(crate::feeds::watcher());
+    all.push(crate::accounts::cleanup_watcher());
+    all
 }
 
 /// How often the scheduler looks for due watchers.

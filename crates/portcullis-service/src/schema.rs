@@ -47,6 +47,10 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration::portable("0004_events", EVENTS),
     Migration::portable("0005_watchers", WATCHERS),
+    Migration::portable("0006_images_registries_reports", IMAGES_REGISTRIES_REPORTS),
+    Migration::portable("0007_subscriptions_notifications", SUBSCRIPTIONS_NOTIFICATIONS),
+    Migration::portable("0010_policies", POLICIES),
+    Migration::portable("0011_services_feed_settings", SERVICES_FEED_SETTINGS),
 ];
 
 const ACCOUNTS: &str = "
@@ -137,4 +141,153 @@ CREATE TABLE watchers (
     last_run_seq BIGINT NOT NULL,
     last_run_at TEXT,
     last_error TEXT
+)";
+
+
+/// Registry credentials (password encrypted by `crypto::Cipher`), per-image
+/// package and vulnerability index rows for the `/query` routes, and the
+/// vulnerability-data stamp each stored report was computed against.
+const IMAGES_REGISTRIES_REPORTS: &str = "
+CREATE TABLE registries (
+    account TEXT NOT NULL,
+    registry TEXT NOT NULL,
+    registry_name TEXT,
+    registry_user TEXT NOT NULL,
+    registry_pass TEXT NOT NULL,
+    registry_type TEXT NOT NULL,
+    registry_verify BIGINT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_updated TEXT NOT NULL,
+    PRIMARY KEY (account, registry)
+);
+CREATE TABLE image_packages (
+    account TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    package_type TEXT NOT NULL
+);
+CREATE INDEX image_packages_name ON image_packages (account, name);
+CREATE INDEX image_packages_digest ON image_packages (account, digest);
+CREATE TABLE image_vulns (
+    account TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    vuln_id TEXT NOT NULL,
+    namespace TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    package_name TEXT NOT NULL,
+    package_version TEXT NOT NULL,
+    package_type TEXT NOT NULL,
+    will_not_fix BIGINT NOT NULL
+);
+CREATE INDEX image_vulns_id ON image_vulns (account, vuln_id);
+CREATE INDEX image_vulns_digest ON image_vulns (account, digest);
+CREATE TABLE image_reports (
+    account TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    db_stamp TEXT NOT NULL,
+    computed_at TEXT NOT NULL,
+    PRIMARY KEY (account, digest)
+)";
+
+/// Subscriptions (Anchore's, one row per account, type and key), the
+/// webhook deliveries with their retry schedule (`next_attempt_seq`, epoch
+/// micros) and the deadline after which they are dead-lettered, and the
+/// vulnerability listing each `vuln_update` subscription last compared with.
+const SUBSCRIPTIONS_NOTIFICATIONS: &str = "
+CREATE TABLE subscriptions (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    subscription_type TEXT NOT NULL,
+    subscription_key TEXT NOT NULL,
+    subscription_value TEXT,
+    active BIGINT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_updated TEXT NOT NULL
+);
+CREATE UNIQUE INDEX subscriptions_type_key ON subscriptions (account, subscription_type, subscription_key);
+CREATE INDEX subscriptions_active ON subscriptions (subscription_type, active);
+CREATE TABLE notifications (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    notification_type TEXT NOT NULL,
+    subscription_key TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts BIGINT NOT NULL,
+    next_attempt_seq BIGINT NOT NULL,
+    deadline_seq BIGINT NOT NULL,
+    last_status BIGINT,
+    last_error TEXT,
+    last_url TEXT,
+    created_at TEXT NOT NULL,
+    created_seq BIGINT NOT NULL,
+    last_updated TEXT NOT NULL,
+    delivered_at TEXT
+);
+CREATE INDEX notifications_due ON notifications (state, next_attempt_seq);
+CREATE INDEX notifications_account ON notifications (account, created_seq);
+CREATE TABLE vuln_update_baselines (
+    account TEXT NOT NULL,
+    subscription_key TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    vulnerabilities TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (account, subscription_key)
+)";
+
+/// Policy bundle metadata (the bundle documents are in the `policy_bundles`
+/// bucket, keyed by policy id) with at most one active bundle per account,
+/// and the index of stored evaluations (documents in `policy_evaluations`,
+/// keyed by `eval_id`).
+const POLICIES: &str = "
+CREATE TABLE policy_bundles (
+    account TEXT NOT NULL,
+    policy_id TEXT NOT NULL,
+    name TEXT,
+    comment TEXT,
+    active BIGINT NOT NULL,
+    policy_source TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_seq BIGINT NOT NULL,
+    last_updated TEXT NOT NULL,
+    PRIMARY KEY (account, policy_id)
+);
+CREATE UNIQUE INDEX policy_bundles_one_active ON policy_bundles (account) WHERE active = 1;
+CREATE TABLE policy_evaluations (
+    eval_id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    policy_id TEXT NOT NULL,
+    bundle_digest TEXT NOT NULL,
+    final_action TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_seq BIGINT NOT NULL
+);
+CREATE INDEX policy_evaluations_image ON policy_evaluations (account, digest, tag, created_seq)";
+
+/// The processes sharing this database, one row per (Anchore service name,
+/// host id), refreshed by each process's heartbeat (`heartbeat_seq`, epoch
+/// micros); and the feed and feed-group toggles (`feed_group` is empty for
+/// a whole feed).
+const SERVICES_FEED_SETTINGS: &str = "
+CREATE TABLE services (
+    servicename TEXT NOT NULL,
+    host_id TEXT NOT NULL,
+    roles TEXT NOT NULL,
+    version TEXT NOT NULL,
+    base_url TEXT NOT NULL,
+    registered_at TEXT NOT NULL,
+    heartbeat_at TEXT NOT NULL,
+    heartbeat_seq BIGINT NOT NULL,
+    PRIMARY KEY (servicename, host_id)
+);
+CREATE TABLE feed_settings (
+    feed TEXT NOT NULL,
+    feed_group TEXT NOT NULL,
+    enabled BIGINT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (feed, feed_group)
 )";

@@ -5,8 +5,9 @@
 //! it): `PORTCULLIS_ANCHORE_CLI_VENV`, else `<workspace>/target/anchore-cli-venv`.
 //! A missing venv fails the test with the command that creates it.
 
+use std::io::Write;
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use crate::schema::workspace_root;
 
@@ -51,6 +52,12 @@ impl AnchoreCli {
 
     /// Runs `anchore-cli ARGS...` and returns what it printed.
     pub fn run(&self, args: &[&str]) -> Output {
+        self.run_with_input(args, "")
+    }
+
+    /// Runs `anchore-cli ARGS...` with `input` on its standard input (the
+    /// answer to a confirmation prompt, e.g. `system feeds sync`).
+    pub fn run_with_input(&self, args: &[&str], input: &str) -> Output {
         let mut command = Command::new(&self.binary);
         if let Some(account) = &self.account {
             command.args(["--as-account", account]);
@@ -69,7 +76,13 @@ impl AnchoreCli {
             .env("ANCHORE_CLI_CONFIG", workspace_root().join("target/anchore-cli-no-credentials.yaml"))
             // Keeps stdout open after the command, so a Python error trace is not lost.
             .env("ANCHORE_CLI_NO_FDS_CLEANUP", "1");
-        let output = command.output().unwrap_or_else(|e| panic!("cannot run {}: {e}", self.binary.display()));
+        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = command.spawn().unwrap_or_else(|e| panic!("cannot run {}: {e}", self.binary.display()));
+        if let Some(mut stdin) = child.stdin.take() {
+            // A client that exits without reading its input closes the pipe: not an error here.
+            let _ = stdin.write_all(input.as_bytes());
+        }
+        let output = child.wait_with_output().unwrap_or_else(|e| panic!("cannot run {}: {e}", self.binary.display()));
         Output {
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),

@@ -15,6 +15,17 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+mod events;
+mod accounts;
+mod policies;
+mod system;
+mod repositories;
+mod subscriptions;
+mod webhooks;
+mod images;
+mod query;
+mod registries;
+
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -32,6 +43,16 @@ pub fn router(state: AppState) -> axum::Router {
     let (v1, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(root))
         .routes(routes!(oauth_token))
+        .merge(policies::routes())
+        .merge(accounts::routes())
+        .merge(system::routes())
+        .merge(subscriptions::routes())
+        .merge(repositories::routes())
+        .merge(events::routes())
+        .merge(webhooks::routes())
+        .merge(images::routes())
+        .merge(registries::routes())
+        .merge(query::routes())
         .split_for_parts();
     openapi.info.version = ANCHORE_API_VERSION.to_owned();
     openapi.servers = Some(vec![utoipa::openapi::Server::new("/v1")]);
@@ -56,14 +77,45 @@ pub fn router(state: AppState) -> axum::Router {
         .route("/version", get(version))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(doc))
+        .layer(axum::middleware::from_fn(track_request))
         .layer(axum::extract::DefaultBodyLimit::max(state.config.max_request_bytes))
         .with_state(state)
+}
+
+/// A query string, as an Anchore-shaped 400 when it does not parse.
+pub(crate) fn query<T>(query: Result<axum::extract::Query<T>, axum::extract::rejection::QueryRejection>) -> ApiResult<T> {
+    query.map(|axum::extract::Query(query)| query).map_err(|rejection| ApiError::bad_request(rejection.body_text()))
+}
+
+/// A JSON body, whatever the request's content type says, as an
+/// Anchore-shaped 400 when it does not parse.
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+    serde_json::from_slice(body).map_err(|error| ApiError::bad_request(format!("the request body is not valid: {error}")))
 }
 
 /// Access check: answers 200 to any authenticated caller.
 #[utoipa::path(get, path = "/", tag = "meta", responses((status = 200, description = "authenticated")))]
 async fn root(_caller: Caller) -> &'static str {
     "v1"
+}
+
+/// Counts requests and their latency per route template (not per concrete
+/// path, so digests do not explode the label set).
+async fn track_request(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|path| path.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("portcullis_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("portcullis_http_request_duration_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
 }
 
 async fn health(State(state): State<AppState>) -> impl IntoResponse {

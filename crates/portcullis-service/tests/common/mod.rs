@@ -2,6 +2,10 @@
 //! free loopback port, and talks to it over HTTP.
 #![allow(dead_code)]
 
+pub mod images;
+
+pub mod watch;
+
 use std::path::PathBuf;
 
 use portcullis_service::config::{Role, ServiceConfig};

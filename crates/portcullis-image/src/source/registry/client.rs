@@ -142,6 +142,45 @@ impl Client {
         read_limited(response, what, limit)
     }
 
+    /// `GET /v2/` with the auth dance, as `docker login` checks credentials:
+    /// a token is requested without a repository scope.
+    pub fn ping(&self) -> Result<()> {
+        let url = format!("{}/v2/", self.base_url);
+        let response = self.get("", &url, None)?;
+        self.expect_ok(response, &url, || format!("GET {url}: not found (not a registry?)"))?;
+        Ok(())
+    }
+
+    /// Every tag of `repository` (`GET /v2/<name>/tags/list`, following the
+    /// `Link: <...>; rel="next"` pages registries may answer with).
+    pub fn tags(&self, repository: &str) -> Result<Vec<String>> {
+        #[derive(serde::Deserialize)]
+        struct TagList {
+            #[serde(default)]
+            tags: Option<Vec<String>>,
+        }
+        let mut tags = Vec::new();
+        let mut url = format!("{}/v2/{repository}/tags/list", self.base_url);
+        // A registry that keeps answering with a next page must not hold us forever.
+        for _page in 0..1000 {
+            let response = self.get(repository, &url, Some("application/json"))?;
+            let response = self.expect_ok(response, &url, || format!("repository {repository} not found"))?;
+            let next = header_text(&response, "link").and_then(|link| next_page(&link));
+            let bytes = read_limited(response, &format!("tag list of {repository}"), 64 * SMALL_BODY_LIMIT)?;
+            let page: TagList = serde_json::from_slice(&bytes)
+                .map_err(|e| self.registry_error(format!("GET {url}: the tag list is not valid JSON: {e}")))?;
+            tags.extend(page.tags.unwrap_or_default());
+            match next {
+                Some(path) if path.starts_with('/') => url = format!("{}{path}", self.base_url),
+                Some(other) => {
+                    return Err(self.registry_error(format!("GET {url}: unexpected next-page link {other:?}")));
+                }
+                None => return Ok(tags),
+            }
+        }
+        Err(self.registry_error(format!("the tag list of {repository} has more than 1000 pages")))
+    }
+
     /// GETs a blob as a stream (redirects to storage hosts are followed).
     pub fn blob(&self, repository: &str, digest: &str, what: &str) -> Result<Response> {
         let url = format!("{}/v2/{repository}/blobs/{digest}", self.base_url);
@@ -266,7 +305,9 @@ impl Client {
             if let Some(service) = service {
                 query.append_pair("service", service);
             }
-            query.append_pair("scope", &format!("repository:{repository}:pull"));
+            if !repository.is_empty() {
+                query.append_pair("scope", &format!("repository:{repository}:pull"));
+            }
         }
         let realm_host = match url.port() {
             Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
@@ -399,6 +440,16 @@ fn header_text(response: &Response, name: &str) -> Option<String> {
     response.headers().get(name).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_owned())
 }
 
+/// The target of the `rel="next"` entry of a `Link` header (RFC 8288).
+fn next_page(link: &str) -> Option<String> {
+    link.split(',').find_map(|entry| {
+        let (target, params) = entry.split_once(';')?;
+        let is_next = params.split(';').any(|p| p.trim().replace(' ', "").eq_ignore_ascii_case("rel=\"next\""));
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        is_next.then(|| target.to_owned())
+    })
+}
+
 fn all_headers(response: &Response, name: &str) -> String {
     response.headers().get_all(name).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(", ")
 }
@@ -484,6 +535,17 @@ fn summarize_error_body(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tag_list_next_page_links() {
+        assert_eq!(
+            next_page(r#"</v2/app/tags/list?n=2&last=b>; rel="next""#).as_deref(),
+            Some("/v2/app/tags/list?n=2&last=b")
+        );
+        assert_eq!(next_page(r#"<https://x/a>; rel="prev", </v2/a/tags/list?last=z>; rel = "next""#).as_deref(), Some("/v2/a/tags/list?last=z"));
+        assert_eq!(next_page(r#"</v2/a>; rel="prev""#), None);
+        assert_eq!(next_page("garbage"), None);
+    }
 
     #[test]
     fn error_bodies() {

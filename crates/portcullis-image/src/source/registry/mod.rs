@@ -7,7 +7,7 @@ use std::io::{self, Read};
 use std::sync::Arc;
 
 use super::oci::{self, ManifestDocument, ManifestOrigin};
-use super::{ImageDescriptor, ImageSource, LayerStream, Scheme, SourceOptions};
+use super::{ImageDescriptor, ImageSource, LayerStream, RegistryOptions, Scheme, SourceOptions};
 use crate::digest::{Digest, VerifyingReader};
 use crate::error::{ImageError, Result};
 
@@ -72,6 +72,17 @@ pub fn open(reference: &str, options: &SourceOptions) -> Result<Vec<RegistryImag
             Ok(vec![pulled.image(manifest, top_digest, top.media_type.clone(), None)?])
         }
     }
+}
+
+/// Checks that `registry` (`host[:port]`) answers the distribution API and
+/// accepts the credentials `options` lead to (anonymous when there are none).
+pub fn ping(registry: &str, options: &RegistryOptions) -> Result<()> {
+    Client::new(&registry.to_ascii_lowercase(), options)?.ping()
+}
+
+/// Every tag of `repository` in `registry` (`host[:port]`), as the registry lists them.
+pub fn list_tags(registry: &str, repository: &str, options: &RegistryOptions) -> Result<Vec<String>> {
+    Client::new(&registry.to_ascii_lowercase(), options)?.tags(repository)
 }
 
 struct Pulled<'a> {

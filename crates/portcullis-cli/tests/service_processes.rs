@@ -54,14 +54,10 @@ fn a_killed_analyzer_loses_no_image() {
         ),
     )
     .unwrap();
-    let common = ["--config", config.to_str().unwrap(), "--database-url", &database.url()];
-    let with_roles = |roles: &str| {
-        let mut args = common.to_vec();
-        args.extend(["--roles", roles]);
-        args
-    };
-    let api = ServiceProcess::start(BIN, &data.path().join("api"), &with_roles("api,scheduler"), &[]);
-    let mut doomed = ServiceProcess::start(BIN, &data.path().join("a1"), &with_roles("analyzer"), &[]);
+    let url = database.url();
+    let with_roles = |roles: &'static str| ["--config", config.to_str().unwrap(), "--database-url", url.as_str(), "--roles", roles];
+    let api = ServiceProcess::start(std::path::Path::new(BIN), &data.path().join("api"), &with_roles("api,scheduler"), &[]);
+    let mut doomed = ServiceProcess::start(std::path::Path::new(BIN), &data.path().join("a1"), &with_roles("analyzer"), &[]);
 
     let added: Value = client()
         .post(format!("{}/images", api.url))
@@ -79,7 +75,7 @@ fn a_killed_analyzer_loses_no_image() {
     doomed.kill();
     assert_eq!(image_status(&api.url, &digest), "analyzing", "killed before it could finish");
 
-    let _rescuer = ServiceProcess::start(BIN, &data.path().join("a2"), &with_roles("analyzer"), &[]);
+    let _rescuer = ServiceProcess::start(std::path::Path::new(BIN), &data.path().join("a2"), &with_roles("analyzer"), &[]);
     wait_for("the second analyzer to finish the image", Duration::from_secs(180), || {
         image_status(&api.url, &digest) == "analyzed"
     });

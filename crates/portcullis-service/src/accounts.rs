@@ -335,7 +335,12 @@ pub async fn delete_user(state: &AppState, account: &str, username: &str, caller
 
 /// Replaces a user's password and revokes its bearer tokens, so the old
 /// password and anything obtained with it stop working at once.
-pub async fn set_password(state: &AppState, account: &str, username: &str, credential: &AccessCredential) -> ApiResult<User> {
+pub async fn set_password(
+    state: &AppState,
+    account: &str,
+    username: &str,
+    credential: &AccessCredential,
+) -> ApiResult<User> {
     if credential.kind != "password" {
         return Err(ApiError::bad_request(format!(
             "credential type {:?} is not supported: the only type is \"password\"",
@@ -385,7 +390,9 @@ pub async fn credentials(state: &AppState, account: &str, username: &str) -> Api
     let hash: Option<String> = row.try_get("password_hash")?;
     let set_at: String = row.try_get("last_updated")?;
     Ok(match hash {
-        Some(_) => vec![AccessCredential { created_at: Some(timestamp(&set_at)?), ..AccessCredential::password(REDACTED) }],
+        Some(_) => {
+            vec![AccessCredential { created_at: Some(timestamp(&set_at)?), ..AccessCredential::password(REDACTED) }]
+        }
         None => Vec::new(),
     })
 }
@@ -433,8 +440,9 @@ async fn account_tables(state: &AppState) -> Result<Vec<String>, ServiceError> {
              WHERE m.type = 'table' AND c.name = 'account'"
         }
         Backend::Postgres => {
-            "SELECT CAST(table_name AS TEXT) AS table_name FROM information_schema.columns
-             WHERE table_schema = current_schema() AND column_name = 'account'"
+            "SELECT CAST(c.table_name AS TEXT) AS table_name FROM information_schema.columns c
+             JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+             WHERE c.table_schema = current_schema() AND c.column_name = 'account' AND t.table_type = 'BASE TABLE'"
         }
     };
     let mut tables: Vec<String> = sqlx::query(sql)

@@ -143,9 +143,10 @@ async fn analyse_job(
     images::set_status(state, account, digest, AnalysisStatus::Analyzing).await.map_err(|e| e.to_string())?;
     tracing::info!(account, digest, attempt = job.attempts, "analysing");
     let reference = Reference::parse(&row.pull_reference).map_err(|e| e.to_string())?;
-    let access = registries::credentials_for(state, account, &format!("{}/{}", reference.registry, reference.repository))
-        .await
-        .map_err(|e| e.to_string())?;
+    let access =
+        registries::credentials_for(state, account, &format!("{}/{}", reference.registry, reference.repository))
+            .await
+            .map_err(|e| e.to_string())?;
     let options = SourceOptions {
         registry: registries::registry_options(state, &reference.registry, access.as_ref()),
         ..SourceOptions::default()
@@ -153,8 +154,10 @@ async fn analyse_job(
     let dockerfile = match &row.dockerfile {
         Some(text) => Some(Dockerfile {
             kind: DockerfileKind::Actual,
-            text: String::from_utf8_lossy(&STANDARD.decode(text.trim()).map_err(|e| format!("stored dockerfile: {e}"))?)
-                .into_owned(),
+            text: String::from_utf8_lossy(
+                &STANDARD.decode(text.trim()).map_err(|e| format!("stored dockerfile: {e}"))?,
+            )
+            .into_owned(),
         }),
         None => None,
     };
@@ -167,8 +170,8 @@ async fn analyse_job(
     let analysis = analysed.map_err(|e| format!("the analysis task failed: {e}"))??;
 
     let lease = state.config.analyzer.lease_seconds;
-    let still_ours = !lost.load(Ordering::SeqCst)
-        && state.queue.heartbeat(job, owner, lease).await.map_err(|e| e.to_string())?;
+    let still_ours =
+        !lost.load(Ordering::SeqCst) && state.queue.heartbeat(job, owner, lease).await.map_err(|e| e.to_string())?;
     if !still_ours {
         return Ok(Stored::LeaseLost);
     }
@@ -269,8 +272,8 @@ fn analyse_blocking(
         None => source,
     };
     let analyze_options = AnalyzeOptions { dockerfile, ..AnalyzeOptions::default() };
-    let sbom = analyze(source.as_ref(), &analyze_options, &portcullis_image::tree::NoProgress)
-        .map_err(|e| e.to_string())?;
+    let sbom =
+        analyze(source.as_ref(), &analyze_options, &portcullis_image::tree::NoProgress).map_err(|e| e.to_string())?;
     Ok(Analysis { sbom, manifest })
 }
 
@@ -386,7 +389,6 @@ struct Tee {
 }
 
 impl Tee {
-    #[allow(clippy::result_large_err)]
     fn create(
         inner: Box<dyn Read + Send>,
         cache: &Arc<LayerCache>,

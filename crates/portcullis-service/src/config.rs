@@ -189,7 +189,7 @@ pub struct WebhooksConfig {
     /// `X-Portcullis-Signature: sha256=<HMAC of the body>`.
     pub hmac_secret: Option<String>,
     /// Per notification type (`general`, `tag_update`, `analysis_update`,
-    /// `policy_eval`, `vuln_update`, `event_log`).
+    /// `policy_eval`, `vuln_update`; Anchore's `event_log` forwarding is not supported).
     #[serde(flatten)]
     pub endpoints: std::collections::BTreeMap<String, WebhookEndpoint>,
 }

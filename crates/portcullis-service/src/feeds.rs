@@ -29,8 +29,10 @@ use crate::registries::parse_time;
 use crate::scheduler::{self, Watcher, WatcherFuture};
 use crate::state::AppState;
 
-/// The scheduler lease (and watcher) every sync runs under.
+/// The scheduler lease every sync runs under.
 pub const FEED_SYNC: &str = "feed_sync";
+/// The watcher that makes the scheduled sync (Anchore's `feed_sync_checker`).
+pub const FEED_SYNC_SCHEDULE: &str = "feed_sync_checker";
 /// How long a sync holds the lease without renewing it: the time another
 /// process waits before assuming a silent syncer died.
 const LEASE_SECONDS: u64 = 300;
@@ -52,7 +54,8 @@ struct Toggles(HashMap<(String, String), bool>);
 
 impl Toggles {
     async fn load(state: &AppState) -> Result<Toggles, ServiceError> {
-        let rows = sqlx::query("SELECT feed, feed_group, enabled FROM feed_settings").fetch_all(state.db.pool()).await?;
+        let rows =
+            sqlx::query("SELECT feed, feed_group, enabled FROM feed_settings").fetch_all(state.db.pool()).await?;
         let mut toggles = HashMap::new();
         for row in &rows {
             toggles.insert((row.try_get("feed")?, row.try_get("feed_group")?), row.try_get::<i64, _>("enabled")? != 0);
@@ -160,7 +163,12 @@ pub async fn set_feed_enabled(state: &AppState, feed: &str, enabled: bool) -> Ap
 }
 
 /// Records a group toggle (shown by `GET /system/feeds`; see the module notes).
-pub async fn set_group_enabled(state: &AppState, feed: &str, group: &str, enabled: bool) -> ApiResult<FeedGroupMetadata> {
+pub async fn set_group_enabled(
+    state: &AppState,
+    feed: &str,
+    group: &str,
+    enabled: bool,
+) -> ApiResult<FeedGroupMetadata> {
     let metadata = existing_feed(state, feed).await?;
     if !metadata.groups.iter().any(|g| g.name == group) {
         let names: Vec<&str> = metadata.groups.iter().map(|g| g.name.as_str()).collect();
@@ -217,26 +225,33 @@ async fn remove_source(state: &AppState, feed: &str) -> Result<(), ServiceError>
 /// The sync runs as its own task, so a client that hangs up does not
 /// abandon it halfway with the lease held.
 pub async fn sync_now(state: &AppState, force: bool) -> ApiResult<Vec<FeedSyncResult>> {
-    if !scheduler::take_lease(state, FEED_SYNC, LEASE_SECONDS).await? {
-        return Err(sync_running());
-    }
     let task_state = state.clone();
-    let task = tokio::spawn(async move {
-        let result = run_sync(&task_state, force).await;
-        let error = result.as_ref().err().map(ToString::to_string);
-        if let Err(error) = scheduler::release(&task_state, FEED_SYNC, error).await {
-            tracing::warn!(%error, "cannot release the feed_sync lease; it expires by itself");
-        }
-        result
-    });
-    let results = task.await.map_err(|e| ServiceError::Other(format!("the feed sync task ended abnormally: {e}")))??;
-    Ok(results)
+    let task = tokio::spawn(async move { exclusive_sync(&task_state, force).await });
+    let results =
+        task.await.map_err(|e| ServiceError::Other(format!("the feed sync task ended abnormally: {e}")))??;
+    results.ok_or_else(sync_running)
 }
 
-/// The scheduled sync; it does nothing while `feeds.enabled` is false.
+/// Syncs under the `feed_sync` lease; `None` when another sync holds it.
+async fn exclusive_sync(state: &AppState, force: bool) -> Result<Option<Vec<FeedSyncResult>>, ServiceError> {
+    if !scheduler::take_lease(state, FEED_SYNC, LEASE_SECONDS).await? {
+        return Ok(None);
+    }
+    let result = run_sync(state, force).await;
+    let error = result.as_ref().err().map(ToString::to_string);
+    if let Err(error) = scheduler::release(state, FEED_SYNC, error).await {
+        tracing::warn!(%error, "cannot release the feed_sync lease; it expires by itself");
+    }
+    result.map(Some)
+}
+
+/// The scheduled sync. Its own watcher row says when it is due; the sync
+/// itself takes the `feed_sync` lease like a requested one, so a disabled
+/// schedule never holds that lease, and a sync already running (requested,
+/// or on another process) makes this run a no-op.
 pub fn watcher() -> Watcher {
     Watcher {
-        name: FEED_SYNC,
+        name: FEED_SYNC_SCHEDULE,
         interval: |timers| timers.feed_sync,
         max_runtime_seconds: LEASE_SECONDS,
         run: |state| -> WatcherFuture {
@@ -244,7 +259,10 @@ pub fn watcher() -> Watcher {
                 if !state.config.feeds.enabled {
                     return Ok(());
                 }
-                let results = run_sync(&state, false).await?;
+                let Some(results) = exclusive_sync(&state, false).await? else {
+                    tracing::info!("scheduled feed sync skipped: a sync is already running");
+                    return Ok(());
+                };
                 let failed: Vec<&str> =
                     results.iter().filter(|r| r.status == SyncStatus::Failure).map(|r| r.feed.as_str()).collect();
                 if failed.is_empty() {
@@ -263,7 +281,14 @@ async fn run_sync(state: &AppState, force: bool) -> Result<Vec<FeedSyncResult>, 
     let specs: Vec<SourceSpec> =
         configured_sources(&state.config).into_iter().filter(|spec| toggles.enabled(spec.name(), "")).collect();
     let names: Vec<&str> = specs.iter().map(SourceSpec::name).collect();
-    record(state, "system.feeds.sync.started", "info", format!("feed sync started: {}", names.join(", ")), serde_json::json!({"feeds": names, "flush": force})).await;
+    record(
+        state,
+        "system.feeds.sync.started",
+        "info",
+        format!("feed sync started: {}", names.join(", ")),
+        serde_json::json!({"feeds": names, "flush": force}),
+    )
+    .await;
 
     let cache_dir = state.config.feeds.cache_dir.clone().unwrap_or_else(|| state.config.data_dir.join("feeds-cache"));
     let mut options = SyncOptions::new(cache_dir);
@@ -300,13 +325,20 @@ async fn run_sync(state: &AppState, force: bool) -> Result<Vec<FeedSyncResult>, 
         "reports_refreshed": updated_images,
     });
     if failed.is_empty() {
-        let message = format!("feed sync completed: {} feed(s) in {:.1} s", results.len(), report.elapsed.as_secs_f64());
+        let message =
+            format!("feed sync completed: {} feed(s) in {:.1} s", results.len(), report.elapsed.as_secs_f64());
         record(state, "system.feeds.sync.completed", "info", message, details).await;
     } else {
         let reasons: Vec<String> =
             failed.iter().map(|o| format!("{}: {}", o.name, o.error.as_deref().unwrap_or("failed"))).collect();
-        record(state, "system.feeds.sync.failed", "error", format!("feed sync failed: {}", reasons.join("; ")), details)
-            .await;
+        record(
+            state,
+            "system.feeds.sync.failed",
+            "error",
+            format!("feed sync failed: {}", reasons.join("; ")),
+            details,
+        )
+        .await;
     }
     Ok(results)
 }
@@ -385,7 +417,9 @@ impl SyncProgress for Timings {
                 source = %outcome.name, parsed = outcome.parsed, unchanged = outcome.unchanged,
                 removed = outcome.removed, records = outcome.advisories, "feed source synced"
             ),
-            Some(error) => tracing::warn!(source = %outcome.name, %error, "feed source failed; its previous data is kept"),
+            Some(error) => {
+                tracing::warn!(source = %outcome.name, %error, "feed source failed; its previous data is kept")
+            }
         }
     }
 }

@@ -82,7 +82,8 @@ pub fn endpoint_for(config: &WebhooksConfig, notification_type: &str) -> Option<
 }
 
 fn retry_timeout_seconds(config: &WebhooksConfig) -> i64 {
-    i64::try_from(config.notification_retry_timeout.unwrap_or(DEFAULT_RETRY_TIMEOUT_SECONDS)).unwrap_or(i64::MAX / MICROS)
+    i64::try_from(config.notification_retry_timeout.unwrap_or(DEFAULT_RETRY_TIMEOUT_SECONDS))
+        .unwrap_or(i64::MAX / MICROS)
 }
 
 /// The wait after the `attempts`-th failed attempt: 5 s, 10 s, 20 s, ... up to 10 minutes.
@@ -195,7 +196,10 @@ fn record_from_row(row: &AnyRow) -> Result<NotificationRecord, ServiceError> {
         payload: serde_json::from_str(&payload)
             .map_err(|source| ServiceError::Corrupt { what: "notification payload".into(), source })?,
         attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
-        next_attempt_at: pending.then(|| row.try_get::<i64, _>("next_attempt_seq")).transpose()?.and_then(micros_to_rfc3339),
+        next_attempt_at: pending
+            .then(|| row.try_get::<i64, _>("next_attempt_seq"))
+            .transpose()?
+            .and_then(micros_to_rfc3339),
         retry_until: pending.then(|| row.try_get::<i64, _>("deadline_seq")).transpose()?.and_then(micros_to_rfc3339),
         last_status: row.try_get::<Option<i64>, _>("last_status")?.and_then(|s| u16::try_from(s).ok()),
         last_error: row.try_get("last_error")?,
@@ -422,10 +426,8 @@ pub async fn post(state: &AppState, endpoint: &Endpoint, url: String, id: &str, 
         Err(error) => return Attempt { url, status: None, error: Some(error) },
     };
     let bytes = body.to_string().into_bytes();
-    let mut request = client
-        .post(&url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header(DELIVERY_HEADER, id);
+    let mut request =
+        client.post(&url).header(reqwest::header::CONTENT_TYPE, "application/json").header(DELIVERY_HEADER, id);
     if let Some(secret) = state.config.webhooks.hmac_secret.as_deref().filter(|s| !s.is_empty()) {
         request = request.header(SIGNATURE_HEADER, signature(secret, &bytes));
     }
@@ -494,11 +496,13 @@ async fn record_attempt(state: &AppState, due: &Due, attempt: &Attempt) -> Resul
         .bind(&due.id)
         .execute(state.db.pool())
         .await?;
-        metrics::counter!("portcullis_notifications_delivered_total", "type" => due.notification_type.clone()).increment(1);
+        metrics::counter!("portcullis_notifications_delivered_total", "type" => due.notification_type.clone())
+            .increment(1);
         tracing::info!(id = due.id, url = attempt.url, attempts, "notification delivered");
         return Ok(Outcome::Delivered);
     };
-    metrics::counter!("portcullis_notification_attempts_failed_total", "type" => due.notification_type.clone()).increment(1);
+    metrics::counter!("portcullis_notification_attempts_failed_total", "type" => due.notification_type.clone())
+        .increment(1);
     if now >= due.deadline {
         sqlx::query(
             "UPDATE notifications SET state = 'dead', attempts = $1, last_status = $2, last_error = $3, last_url = $4,
@@ -647,17 +651,31 @@ mod tests {
             ssl_verify: Some(false),
             ..Default::default()
         };
-        config.endpoints.insert("general".into(), WebhookEndpoint { url: "http://g/<userId>/<notification_type>".into(), ..Default::default() });
+        config.endpoints.insert(
+            "general".into(),
+            WebhookEndpoint { url: "http://g/<userId>/<notification_type>".into(), ..Default::default() },
+        );
         config.endpoints.insert(
             "policy_eval".into(),
-            WebhookEndpoint { url: "http://p".into(), webhook_user: Some("x".into()), ssl_verify: Some(true), ..Default::default() },
+            WebhookEndpoint {
+                url: "http://p".into(),
+                webhook_user: Some("x".into()),
+                ssl_verify: Some(true),
+                ..Default::default()
+            },
         );
         let general = endpoint_for(&config, "tag_update").unwrap();
         assert_eq!(general.name, "general");
         assert_eq!(general.url_for("acct", "tag_update"), "http://g/acct/tag_update");
-        assert_eq!((general.user.as_deref(), general.password.as_deref(), general.verify_tls), (Some("u"), Some("p"), false));
+        assert_eq!(
+            (general.user.as_deref(), general.password.as_deref(), general.verify_tls),
+            (Some("u"), Some("p"), false)
+        );
         let own = endpoint_for(&config, "policy_eval").unwrap();
-        assert_eq!((own.url.as_str(), own.user.as_deref(), own.password.as_deref(), own.verify_tls), ("http://p", Some("x"), Some("p"), true));
+        assert_eq!(
+            (own.url.as_str(), own.user.as_deref(), own.password.as_deref(), own.verify_tls),
+            ("http://p", Some("x"), Some("p"), true)
+        );
         config.endpoints.remove("general");
         assert_eq!(endpoint_for(&config, "tag_update"), None);
     }

@@ -222,7 +222,12 @@ impl Queue {
     }
 
     /// The newest entries, newest first: of one queue and/or in one state when given.
-    pub async fn list(&self, queue: Option<&str>, state: Option<&str>, limit: i64) -> Result<Vec<QueueEntry>, ServiceError> {
+    pub async fn list(
+        &self,
+        queue: Option<&str>,
+        state: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<QueueEntry>, ServiceError> {
         let mut conditions = Vec::new();
         if queue.is_some() {
             conditions.push(format!("queue = ${}", conditions.len() + 1));
@@ -231,7 +236,8 @@ impl Queue {
             conditions.push(format!("state = ${}", conditions.len() + 1));
         }
         let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
-        let sql = format!("SELECT {ENTRY_COLUMNS} FROM work_queue {filter} ORDER BY id DESC LIMIT ${}", conditions.len() + 1);
+        let sql =
+            format!("SELECT {ENTRY_COLUMNS} FROM work_queue {filter} ORDER BY id DESC LIMIT ${}", conditions.len() + 1);
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for value in [queue, state].into_iter().flatten() {
             query = query.bind(value);

@@ -89,7 +89,12 @@ pub async fn take_lease(state: &AppState, name: &str, max_runtime_seconds: u64) 
 
 /// The lease of `name` when nobody holds it and its last run ended at or
 /// before `last_run_before` (epoch seconds).
-async fn lease(state: &AppState, name: &str, max_runtime_seconds: u64, last_run_before: i64) -> Result<bool, ServiceError> {
+async fn lease(
+    state: &AppState,
+    name: &str,
+    max_runtime_seconds: u64,
+    last_run_before: i64,
+) -> Result<bool, ServiceError> {
     let now = epoch_seconds();
     let done = sqlx::query(
         "INSERT INTO watchers (name, owner, lease_expires, last_run_seq) VALUES ($1, $2, $3, 0)

@@ -102,7 +102,8 @@ fn new_id() -> String {
 /// Checks a key against its type: a full tag for tag types, `registry/repo`
 /// (no tag, no digest) for `repo_update`.
 pub fn validate_key(kind: SubscriptionType, key: &str) -> Result<(), SubscriptionError> {
-    let invalid = |why: &str| Err(SubscriptionError::Invalid(format!("invalid subscription_key {key:?} for {kind}: {why}")));
+    let invalid =
+        |why: &str| Err(SubscriptionError::Invalid(format!("invalid subscription_key {key:?} for {kind}: {why}")));
     if key.is_empty() || key.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return invalid("it must be non-empty and contain no whitespace");
     }
@@ -181,7 +182,12 @@ pub async fn find(
 }
 
 /// Whether a notification of this type and key may be sent.
-pub async fn is_active(state: &AppState, account: &str, kind: SubscriptionType, key: &str) -> Result<bool, ServiceError> {
+pub async fn is_active(
+    state: &AppState,
+    account: &str,
+    kind: SubscriptionType,
+    key: &str,
+) -> Result<bool, ServiceError> {
     Ok(find(state, account, kind, key).await?.is_some_and(|s| s.active))
 }
 
@@ -237,16 +243,14 @@ pub async fn active_of_type(state: &AppState, kind: SubscriptionType) -> Result<
 /// The value of a `repo_update` subscription, with Anchore's defaults for
 /// missing or unreadable values.
 pub fn repo_value(subscription: &Subscription) -> RepoSubscriptionValue {
-    subscription
-        .subscription_value
-        .as_deref()
-        .and_then(|text| serde_json::from_str(text).ok())
-        .unwrap_or_else(|| RepoSubscriptionValue {
+    subscription.subscription_value.as_deref().and_then(|text| serde_json::from_str(text).ok()).unwrap_or_else(|| {
+        RepoSubscriptionValue {
             autosubscribe: false,
             lookuptag: "latest".to_owned(),
             tagcount: 0,
             repotags: Vec::new(),
-        })
+        }
+    })
 }
 
 fn from_row(row: &AnyRow) -> Result<Subscription, ServiceError> {

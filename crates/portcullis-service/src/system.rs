@@ -83,7 +83,8 @@ pub async fn heartbeat(state: AppState, base_url: String, mut stop: watch::Recei
     loop {
         tokio::select! {
             _ = tokio::time::sleep(HEARTBEAT) => {}
-            _ = stop.changed() => {}
+            // A dropped sender (the service value is gone) means stop too.
+            changed = stop.changed() => if changed.is_err() { break; },
         }
         if *stop.borrow() {
             break;
@@ -92,22 +93,26 @@ pub async fn heartbeat(state: AppState, base_url: String, mut stop: watch::Recei
             tracing::warn!(%error, "cannot record the service heartbeat");
         }
     }
-    let removed = sqlx::query("DELETE FROM services WHERE host_id = $1").bind(&state.host_id).execute(state.db.pool()).await;
+    let removed =
+        sqlx::query("DELETE FROM services WHERE host_id = $1").bind(&state.host_id).execute(state.db.pool()).await;
     if let Err(error) = removed {
         tracing::warn!(%error, "cannot deregister the services of this process");
     }
 }
 
 /// Registered services, optionally of one name and host, by name then host.
-pub async fn services(state: &AppState, name: Option<&str>, host: Option<&str>) -> Result<Vec<ServiceStatus>, ServiceError> {
+pub async fn services(
+    state: &AppState,
+    name: Option<&str>,
+    host: Option<&str>,
+) -> Result<Vec<ServiceStatus>, ServiceError> {
     let rows = sqlx::query(
         "SELECT servicename, host_id, roles, version, base_url, registered_at, heartbeat_at, heartbeat_seq
          FROM services ORDER BY servicename, host_id",
     )
     .fetch_all(state.db.pool())
     .await?;
-    let stale_before =
-        chrono::Utc::now().timestamp_micros() - MISSED_HEARTBEATS * HEARTBEAT.as_micros() as i64;
+    let stale_before = chrono::Utc::now().timestamp_micros() - MISSED_HEARTBEATS * HEARTBEAT.as_micros() as i64;
     let mut out = Vec::new();
     for row in &rows {
         let servicename: String = row.try_get("servicename")?;
@@ -191,10 +196,16 @@ pub async fn status(state: &AppState) -> StatusResponse {
 
 /// The `error_type` values of error answers, with what each means.
 pub const ERROR_CODES: &[(&str, &str)] = &[
-    ("ValidationError", "The request is malformed or a value in it is invalid (HTTP 400 or 422); the message names it."),
+    (
+        "ValidationError",
+        "The request is malformed or a value in it is invalid (HTTP 400 or 422); the message names it.",
+    ),
     ("Unauthorized", "No credentials, wrong credentials, or the user's account is disabled (HTTP 401)."),
     ("AccessDenied", "The user may not do this: it needs an admin account, or acts for another account (HTTP 403)."),
-    ("ResourceNotFound", "The image, account, user, feed or other resource named in the request does not exist (HTTP 404)."),
+    (
+        "ResourceNotFound",
+        "The image, account, user, feed or other resource named in the request does not exist (HTTP 404).",
+    ),
     ("ConflictingRequest", "The request conflicts with the current state: it already exists, or is busy (HTTP 409)."),
     ("RequestTooLarge", "The request body is larger than max_request_bytes (HTTP 413)."),
     ("InternalError", "The service failed (database, object store, ...); the message says why (HTTP 5xx)."),
@@ -203,7 +214,10 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
 pub fn error_codes() -> Vec<AnchoreErrorCode> {
     ERROR_CODES
         .iter()
-        .map(|(name, description)| AnchoreErrorCode { name: (*name).to_owned(), description: (*description).to_owned() })
+        .map(|(name, description)| AnchoreErrorCode {
+            name: (*name).to_owned(),
+            description: (*description).to_owned(),
+        })
         .collect()
 }
 
@@ -220,7 +234,8 @@ fn still_pending(job: &QueueEntry) -> ApiError {
 /// or abandoned job). For an image analysis the image goes back to
 /// `not_analyzed` first, so the analyser that takes the job finds it so.
 pub async fn requeue(state: &AppState, id: i64) -> ApiResult<QueueEntry> {
-    let job = state.queue.get(id).await?.ok_or_else(|| ApiError::not_found(format!("queue job {id} does not exist")))?;
+    let job =
+        state.queue.get(id).await?.ok_or_else(|| ApiError::not_found(format!("queue job {id} does not exist")))?;
     if job.is_pending(epoch_seconds()) {
         return Err(still_pending(&job));
     }
@@ -263,8 +278,10 @@ mod tests {
 
     #[test]
     fn every_role_stands_for_services() {
-        let all: Vec<&str> =
-            [Role::Api, Role::Analyzer, Role::Scheduler].into_iter().flat_map(|role| service_names(role).to_vec()).collect();
+        let all: Vec<&str> = [Role::Api, Role::Analyzer, Role::Scheduler]
+            .into_iter()
+            .flat_map(|role| service_names(role).to_vec())
+            .collect();
         for anchore_default in ["catalog", "apiext", "policy_engine", "simplequeue", "analyzer"] {
             assert!(all.contains(&anchore_default), "{anchore_default}");
         }

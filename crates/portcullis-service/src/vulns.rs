@@ -259,7 +259,9 @@ fn anchore_vulnerability(finding: &Finding) -> Vulnerability {
 }
 
 /// NVD's scores, then everyone else's (Anchore's `nvd_data` and `vendor_data`).
-pub fn split_by_scorer(scores: &[portcullis_vulndb::Cvss]) -> (Vec<&portcullis_vulndb::Cvss>, Vec<&portcullis_vulndb::Cvss>) {
+pub fn split_by_scorer(
+    scores: &[portcullis_vulndb::Cvss],
+) -> (Vec<&portcullis_vulndb::Cvss>, Vec<&portcullis_vulndb::Cvss>) {
     scores.iter().partition(|c| c.source.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("nvd")))
 }
 

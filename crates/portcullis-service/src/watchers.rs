@@ -39,7 +39,11 @@ const MAX_RUNTIME_SECONDS: u64 = 3600;
 
 /// The watchers of this module, for [`crate::scheduler::watchers`].
 pub fn all() -> Vec<Watcher> {
-    fn watcher(name: &'static str, interval: fn(&crate::config::CycleTimers) -> u64, run: fn(AppState) -> WatcherFuture) -> Watcher {
+    fn watcher(
+        name: &'static str,
+        interval: fn(&crate::config::CycleTimers) -> u64,
+        run: fn(AppState) -> WatcherFuture,
+    ) -> Watcher {
         Watcher { name, interval, max_runtime_seconds: MAX_RUNTIME_SECONDS, run }
     }
     vec![
@@ -84,7 +88,8 @@ impl From<RepositoryError> for ApiError {
                     }
                     _ => (StatusCode::BAD_REQUEST, "registry_lookup_failed"),
                 };
-                ApiError::new(status, message).with_detail(serde_json::json!({"error_code": code, "repository": repository}))
+                ApiError::new(status, message)
+                    .with_detail(serde_json::json!({"error_code": code, "repository": repository}))
             }
             RepositoryError::Service(inner) => inner.into(),
         }
@@ -176,7 +181,12 @@ pub async fn apply_repo_tags(
                 scan.added.push(fulltag);
             }
             Err(error) => {
-                tracing::warn!(account, tag = fulltag, error = error.message, "cannot add a tag found in a watched repository");
+                tracing::warn!(
+                    account,
+                    tag = fulltag,
+                    error = error.message,
+                    "cannot add a tag found in a watched repository"
+                );
                 events::record(
                     state,
                     NewEvent {
@@ -216,7 +226,13 @@ pub async fn apply_repo_tags(
     value.repotags = known;
     subscriptions::update(state, account, &subscription.subscription_id, None, Some(&repo_value_text(&value)?)).await?;
     if !scan.added.is_empty() || !scan.removed.is_empty() {
-        tracing::info!(account, repository = key, added = scan.added.len(), removed = scan.removed.len(), "repository scanned");
+        tracing::info!(
+            account,
+            repository = key,
+            added = scan.added.len(),
+            removed = scan.removed.len(),
+            "repository scanned"
+        );
     }
     Ok(scan)
 }
@@ -269,8 +285,11 @@ async fn image_watcher(state: AppState) -> Result<(), ServiceError> {
             Some(digest) => images::image_row(&state, account, digest).await?.map(|row| row.annotations),
             None => None,
         };
-        let request =
-            ImageAnalysisRequest { tag: Some(fulltag.to_owned()), annotations: annotations.clone(), ..Default::default() };
+        let request = ImageAnalysisRequest {
+            tag: Some(fulltag.to_owned()),
+            annotations: annotations.clone(),
+            ..Default::default()
+        };
         let image = match images::add_image(&state, account, &request, false).await {
             Ok(image) => image,
             Err(error) => {
@@ -368,7 +387,8 @@ async fn policy_eval_watcher(state: AppState) -> Result<(), ServiceError> {
             }
         };
         let Some(last) = last.filter(|last| last.final_action != current.final_action) else { continue };
-        let annotations = images::image_row(&state, account, &digest).await?.map(|row| row.annotations).unwrap_or_default();
+        let annotations =
+            images::image_row(&state, account, &digest).await?.map(|row| row.annotations).unwrap_or_default();
         events::record(
             &state,
             NewEvent {
@@ -419,11 +439,12 @@ pub fn diff_vulnerabilities(before: &[Vulnerability], after: &[Vulnerability]) -
 }
 
 async fn baseline(state: &AppState, account: &str, key: &str) -> Result<Option<Vec<Vulnerability>>, ServiceError> {
-    let row = sqlx::query("SELECT vulnerabilities FROM vuln_update_baselines WHERE account = $1 AND subscription_key = $2")
-        .bind(account)
-        .bind(key)
-        .fetch_optional(state.db.pool())
-        .await?;
+    let row =
+        sqlx::query("SELECT vulnerabilities FROM vuln_update_baselines WHERE account = $1 AND subscription_key = $2")
+            .bind(account)
+            .bind(key)
+            .fetch_optional(state.db.pool())
+            .await?;
     let Some(row) = row else { return Ok(None) };
     let text: String = row.try_get("vulnerabilities")?;
     serde_json::from_str(&text)
@@ -438,7 +459,8 @@ async fn save_baseline(
     digest: &str,
     listing: &[Vulnerability],
 ) -> Result<(), ServiceError> {
-    let text = serde_json::to_string(listing).map_err(|e| ServiceError::Other(format!("cannot encode a listing: {e}")))?;
+    let text =
+        serde_json::to_string(listing).map_err(|e| ServiceError::Other(format!("cannot encode a listing: {e}")))?;
     sqlx::query(
         "INSERT INTO vuln_update_baselines (account, subscription_key, digest, vulnerabilities, updated_at)
          VALUES ($1, $2, $3, $4, $5)
@@ -479,7 +501,8 @@ async fn vuln_update_watcher(state: AppState) -> Result<(), ServiceError> {
         if unchanged {
             continue;
         }
-        let annotations = images::image_row(&state, account, &digest).await?.map(|row| row.annotations).unwrap_or_default();
+        let annotations =
+            images::image_row(&state, account, &digest).await?.map(|row| row.annotations).unwrap_or_default();
         events::record(
             &state,
             NewEvent {
@@ -520,10 +543,17 @@ mod tests {
 
     #[test]
     fn vulnerability_diff() {
-        let before = [vuln("CVE-1", "a", "High", "None"), vuln("CVE-2", "b", "Low", "None"), vuln("CVE-3", "c", "Low", "None")];
-        let after = [vuln("CVE-1", "a", "High", "None"), vuln("CVE-2", "b", "Low", "2.0"), vuln("CVE-4", "d", "Critical", "None")];
+        let before =
+            [vuln("CVE-1", "a", "High", "None"), vuln("CVE-2", "b", "Low", "None"), vuln("CVE-3", "c", "Low", "None")];
+        let after = [
+            vuln("CVE-1", "a", "High", "None"),
+            vuln("CVE-2", "b", "Low", "2.0"),
+            vuln("CVE-4", "d", "Critical", "None"),
+        ];
         let diff = diff_vulnerabilities(&before, &after);
-        let ids = |k: &str| diff[k].as_array().unwrap().iter().map(|v| v["vuln"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        let ids = |k: &str| {
+            diff[k].as_array().unwrap().iter().map(|v| v["vuln"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        };
         assert_eq!(ids("added"), ["CVE-4"]);
         assert_eq!(ids("updated"), ["CVE-2"]);
         assert_eq!(diff["updated"][0]["fix"], "2.0");

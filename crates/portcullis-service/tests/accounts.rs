@@ -25,7 +25,13 @@ async fn admin(server: &TestServer, method: Method, path: &str, json: Option<Val
     body(request.send().await.unwrap()).await
 }
 
-async fn user(server: &TestServer, who: (&str, &str), method: Method, path: &str, json: Option<Value>) -> (StatusCode, Value) {
+async fn user(
+    server: &TestServer,
+    who: (&str, &str),
+    method: Method,
+    path: &str,
+    json: Option<Value>,
+) -> (StatusCode, Value) {
     let mut request = server.as_user(who.0, who.1, method, path);
     if let Some(json) = json {
         request = request.json(&json);
@@ -76,7 +82,8 @@ async fn accounts_and_users(engine: Engine) {
     let (status, err) = admin(&server, Method::POST, "/accounts", Some(json!({"name": "team/x"}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(message(&err).contains("'/' is not allowed"), "{err}");
-    let (status, err) = admin(&server, Method::POST, "/accounts", Some(json!({"name": "team-x", "email": "nope"}))).await;
+    let (status, err) =
+        admin(&server, Method::POST, "/accounts", Some(json!({"name": "team-x", "email": "nope"}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(message(&err).contains("invalid email"), "{err}");
     let (status, err) = admin(&server, Method::POST, "/accounts", Some(json!({"email": "x@example.com"}))).await;
@@ -95,13 +102,9 @@ async fn accounts_and_users(engine: Engine) {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     // Users: native, a null source, no password in any answer.
-    let (status, created) = admin(
-        &server,
-        Method::POST,
-        "/accounts/team-a/users",
-        Some(json!({"username": alice.0, "password": alice.1})),
-    )
-    .await;
+    let (status, created) =
+        admin(&server, Method::POST, "/accounts/team-a/users", Some(json!({"username": alice.0, "password": alice.1})))
+            .await;
     assert_eq!(status, StatusCode::OK, "{created}");
     assert_eq!((created["username"].as_str(), created["type"].as_str()), (Some("alice"), Some("native")));
     assert!(created["source"].is_null());
@@ -121,13 +124,21 @@ async fn accounts_and_users(engine: Engine) {
             .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(message(&err).contains("6 to 128 characters long, not 5"), "{err}");
-    let (status, _) =
-        admin(&server, Method::POST, "/accounts/team-a/users", Some(json!({"username": "b:b", "password": "long-enough"})))
-            .await;
+    let (status, _) = admin(
+        &server,
+        Method::POST,
+        "/accounts/team-a/users",
+        Some(json!({"username": "b:b", "password": "long-enough"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) =
-        admin(&server, Method::POST, "/accounts/ghost/users", Some(json!({"username": "ghosty", "password": "long-enough"})))
-            .await;
+    let (status, _) = admin(
+        &server,
+        Method::POST,
+        "/accounts/ghost/users",
+        Some(json!({"username": "ghosty", "password": "long-enough"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, users) = admin(&server, Method::GET, "/accounts/team-a/users", None).await;
     assert_eq!(status, StatusCode::OK);
@@ -198,7 +209,8 @@ async fn accounts_and_users(engine: Engine) {
         .to_owned();
     let with_token = server.client.get(server.url("/user")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(with_token.status(), StatusCode::OK);
-    let (status, credentials) = user(&server, alice, Method::GET, "/accounts/team-a/users/alice/credentials", None).await;
+    let (status, credentials) =
+        user(&server, alice, Method::GET, "/accounts/team-a/users/alice/credentials", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(credentials[0]["type"], "password");
     assert_eq!(credentials[0]["value"], "********");
@@ -240,9 +252,14 @@ async fn accounts_and_users(engine: Engine) {
     let (status, _) = user(&server, alice, Method::GET, "/user", None).await;
     assert_eq!(status, StatusCode::OK);
     // Through /user/credentials as well.
-    let (status, _) =
-        user(&server, alice, Method::POST, "/user/credentials", Some(json!({"type": "password", "value": "alice-pass-3"})))
-            .await;
+    let (status, _) = user(
+        &server,
+        alice,
+        Method::POST,
+        "/user/credentials",
+        Some(json!({"type": "password", "value": "alice-pass-3"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = user(&server, alice, Method::GET, "/user/credentials", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -315,7 +332,13 @@ async fn accounts_and_users_on_postgres() {
 
 async fn count(server: &TestServer, sql: &str) -> i64 {
     let state = server.service.as_ref().unwrap().state();
-    sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).bind("team-d").fetch_one(state.db.pool()).await.unwrap().try_get(0).unwrap()
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+        .bind("team-d")
+        .fetch_one(state.db.pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap()
 }
 
 /// A deleted account turns `deleting`, its users are locked out at once, and
@@ -360,9 +383,13 @@ async fn account_deletion(engine: Engine) {
     assert!(message(&err).contains("is being deleted"), "{err}");
     let (status, _) = admin(&server, Method::PUT, "/accounts/team-d/state", Some(json!({"state": "enabled"}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) =
-        admin(&server, Method::POST, "/accounts/team-d/users", Some(json!({"username": "dan", "password": "dan-pass-1"})))
-            .await;
+    let (status, _) = admin(
+        &server,
+        Method::POST,
+        "/accounts/team-d/users",
+        Some(json!({"username": "dan", "password": "dan-pass-1"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT);
     let (status, _) = user(&server, ("dora", "dora-pass-1"), Method::GET, "/user", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -375,7 +402,10 @@ async fn account_deletion(engine: Engine) {
         "the waiting job is cancelled"
     );
     // The worker dies: once its lease has run out, the scheduled cleanup goes ahead.
-    sqlx::query("UPDATE work_queue SET lease_expires = 0 WHERE account = 'team-d'").execute(state.db.pool()).await.unwrap();
+    sqlx::query("UPDATE work_queue SET lease_expires = 0 WHERE account = 'team-d'")
+        .execute(state.db.pool())
+        .await
+        .unwrap();
     portcullis_service::scheduler::trigger(&state, portcullis_service::accounts::CLEANUP_WATCHER).await.unwrap();
     let mut gone = false;
     for _ in 0..600 {
@@ -433,12 +463,18 @@ async fn anchore_cli_accounts(engine: Engine) {
         let users = cli.run_json(&["account", "user", "list", "--account", "team-c"]);
         assert_eq!(users.as_array().map(Vec::len), Some(1));
         let output = cli.run(&["account", "whoami"]);
-        assert!(output.stdout.contains("Username: admin") && output.stdout.contains("AccountType: admin"), "{output:?}");
+        assert!(
+            output.stdout.contains("Username: admin") && output.stdout.contains("AccountType: admin"),
+            "{output:?}"
+        );
 
         // carol changes her own password with the account and user anchore-cli looks up itself.
         let carol = AnchoreCli::new(&base, "carol", "carol-pass-1");
         let output = carol.run(&["account", "whoami"]);
-        assert!(output.stdout.contains("Username: carol") && output.stdout.contains("AccountName: team-c"), "{output:?}");
+        assert!(
+            output.stdout.contains("Username: carol") && output.stdout.contains("AccountName: team-c"),
+            "{output:?}"
+        );
         let output = carol.run(&["account", "user", "setpassword", "carol-pass-2"]);
         assert!(output.stdout.contains("Password (re)set success"), "{output:?}");
         assert_ne!(carol.run(&["account", "whoami"]).code, Some(0));

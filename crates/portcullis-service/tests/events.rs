@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::watch::send;
+use common::images::send;
 use common::{ADMIN_PASSWORD, Engine, TestServer};
 use portcullis_service::events::{self, NewEvent};
 use portcullis_testkit::anchore_cli::AnchoreCli;
@@ -62,10 +62,18 @@ async fn event_routes(engine: Engine) {
     // Newest first, with Anchore's shape.
     let (status, all) = send(server.admin(Method::GET, "/events")).await;
     assert_eq!(status, StatusCode::OK, "{all}");
-    assert_eq!((all["item_count"].as_u64(), all["next_page"].as_bool(), all["page"].as_u64()), (Some(4), Some(false), Some(1)));
+    assert_eq!(
+        (all["item_count"].as_u64(), all["next_page"].as_bool(), all["page"].as_u64()),
+        (Some(4), Some(false), Some(1))
+    );
     assert_eq!(
         types(&all),
-        ["system.feeds.sync.completed", "user.repo.tag.removed", "user.image.analysis.failed", "user.image.analysis.completed"]
+        [
+            "system.feeds.sync.completed",
+            "user.repo.tag.removed",
+            "user.image.analysis.failed",
+            "user.image.analysis.completed"
+        ]
     );
     let first = &all["results"][3];
     assert_eq!(first["event"]["category"], "user.image.analysis");
@@ -108,7 +116,10 @@ async fn event_routes(engine: Engine) {
     let (_, page1) = send(query("limit=3")).await;
     assert_eq!((page1["item_count"].as_u64(), page1["next_page"].as_bool()), (Some(3), Some(true)));
     let (_, page2) = send(query("limit=3&page=2")).await;
-    assert_eq!((page2["item_count"].as_u64(), page2["next_page"].as_bool(), page2["page"].as_u64()), (Some(1), Some(false), Some(2)));
+    assert_eq!(
+        (page2["item_count"].as_u64(), page2["next_page"].as_bool(), page2["page"].as_u64()),
+        (Some(1), Some(false), Some(2))
+    );
     assert_eq!([ids(&page1), ids(&page2)].concat(), ids(&all));
 
     // One event; another account's is not found.
@@ -126,7 +137,7 @@ async fn event_routes(engine: Engine) {
     let (status, _) = send(server.admin(Method::GET, &format!("/events/{their_id}"))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, as_team) = send(server.admin(Method::GET, "/events").header("x-anchore-account", "team")).await;
-    assert_eq!(ids(&as_team), [their_id.clone()]);
+    assert_eq!(ids(&as_team), std::slice::from_ref(&their_id));
     let (status, _) = send(server.client.get(server.url("/events"))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 

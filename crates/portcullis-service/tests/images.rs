@@ -46,7 +46,10 @@ async fn image_routes(engine: Engine) {
     assert!(["not_analyzed", "analyzing", "analyzed"].contains(&added[0]["analysis_status"].as_str().unwrap()));
     // POST /images created the tag's subscriptions (tag_update on: autosubscribe).
     let (_, subscriptions) = send(server.admin(Method::GET, &format!("/subscriptions?subscription_key={tag}"))).await;
-    assert!(subscriptions.as_array().unwrap().iter().any(|s| s["subscription_type"] == "tag_update" && s["active"] == true), "{subscriptions}");
+    assert!(
+        subscriptions.as_array().unwrap().iter().any(|s| s["subscription_type"] == "tag_update" && s["active"] == true),
+        "{subscriptions}"
+    );
 
     let image = wait_analysis(&server, &digest, None).await;
     assert_eq!(image["analysis_status"], "analyzed", "{image}");
@@ -82,7 +85,10 @@ async fn image_routes(engine: Engine) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(os["content_type"], "os");
     let ssl = os["content"].as_array().unwrap().iter().find(|p| p["package"] == "libssl3").unwrap();
-    assert_eq!((ssl["version"].as_str(), ssl["type"].as_str(), ssl["origin"].as_str()), (Some("3.0.9-1"), Some("dpkg"), Some("openssl")));
+    assert_eq!(
+        (ssl["version"].as_str(), ssl["type"].as_str(), ssl["origin"].as_str()),
+        (Some("3.0.9-1"), Some("dpkg"), Some("openssl"))
+    );
     let (_, python) = send(server.admin(Method::GET, &path("/content/python"))).await;
     assert_eq!(python["content"][0]["package"], "requests");
     assert!(python["content"][0]["location"].as_str().unwrap().ends_with("METADATA"));
@@ -101,11 +107,16 @@ async fn image_routes(engine: Engine) {
     let (_, types) = send(server.admin(Method::GET, &path("/metadata"))).await;
     assert_eq!(types, json!(["manifest", "docker_history", "dockerfile"]));
     let (_, manifest) = send(server.admin(Method::GET, &path("/metadata/manifest"))).await;
-    let manifest: Value = serde_json::from_slice(&STANDARD.decode(manifest["metadata"].as_str().unwrap()).unwrap()).unwrap();
+    let manifest: Value =
+        serde_json::from_slice(&STANDARD.decode(manifest["metadata"].as_str().unwrap()).unwrap()).unwrap();
     assert_eq!(manifest["layers"][0]["digest"], built.layers[0].digest.as_str());
     assert_eq!(manifest["config"]["digest"], built.config_digest.as_str());
     let (_, history) = send(server.admin(Method::GET, &path("/metadata/docker_history"))).await;
-    assert!(serde_json::from_slice::<Value>(&STANDARD.decode(history["metadata"].as_str().unwrap()).unwrap()).unwrap().is_array());
+    assert!(
+        serde_json::from_slice::<Value>(&STANDARD.decode(history["metadata"].as_str().unwrap()).unwrap())
+            .unwrap()
+            .is_array()
+    );
     let (_, dockerfile) = send(server.admin(Method::GET, &path("/metadata/dockerfile"))).await;
     assert_eq!(dockerfile["metadata_type"], "dockerfile");
     let (status, _) = send(server.admin(Method::GET, &path("/metadata/layers"))).await;
@@ -117,7 +128,12 @@ async fn image_routes(engine: Engine) {
     let (status, os) = send(server.admin(Method::GET, &path("/vuln/os"))).await;
     assert_eq!(status, StatusCode::OK, "{os}");
     assert_eq!(os["vulnerability_type"], "os");
-    let openssl = os["vulnerabilities"].as_array().unwrap().iter().find(|v| v["vuln"] == "CVE-2024-0727").expect("openssl finding");
+    let openssl = os["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["vuln"] == "CVE-2024-0727")
+        .expect("openssl finding");
     assert_eq!(openssl["package"], "libssl3-3.0.9-1");
     assert_eq!(openssl["package_type"], "dpkg");
     assert_eq!(openssl["feed"], "vulnerabilities");
@@ -166,10 +182,10 @@ async fn image_routes(engine: Engine) {
     assert_eq!(found["images"][0]["vulnerable_packages"][0]["name"], "libssl3");
     assert_eq!(found["images"][0]["vulnerable_packages"][0]["namespace"], "debian:12");
     assert_eq!((found["page"].as_str(), found["next_page"].as_str()), (Some("1"), Some("false")));
-    let (_, none) = send(server.admin(
-        Method::GET,
-        "/query/images/by_vulnerability?vulnerability_id=CVE-2024-0727&namespace=alpine:3.19",
-    ))
+    let (_, none) = send(
+        server
+            .admin(Method::GET, "/query/images/by_vulnerability?vulnerability_id=CVE-2024-0727&namespace=alpine:3.19"),
+    )
     .await;
     assert_eq!(none["images"], json!([]));
     let (status, _) = send(server.admin(Method::GET, "/query/images/by_vulnerability")).await;
@@ -184,7 +200,8 @@ async fn image_routes(engine: Engine) {
     let record = &records["vulnerabilities"][0];
     assert_eq!((record["id"].as_str(), record["namespace"].as_str()), (Some("CVE-2024-0727"), Some("debian:12")));
     assert_eq!(record["affected_packages"][0]["name"], "openssl");
-    let (_, paged) = send(server.admin(Method::GET, "/query/vulnerabilities?id=CVE-2022-48303,CVE-2024-0727&limit=1")).await;
+    let (_, paged) =
+        send(server.admin(Method::GET, "/query/vulnerabilities?id=CVE-2022-48303,CVE-2024-0727&limit=1")).await;
     assert_eq!((paged["returned_count"].as_u64(), paged["next_page"].as_str()), (Some(1), Some("true")));
     let (status, _) = send(server.admin(Method::GET, "/query/vulnerabilities")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -234,7 +251,8 @@ async fn image_routes(engine: Engine) {
     assert!(body["message"].as_str().unwrap().contains("analysis_status: analyzing"), "{body}");
     let (status, body) = send(server.admin(Method::DELETE, &path(""))).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    let (status, bulk) = send(server.admin(Method::DELETE, &format!("/images?imageDigests={digest},sha256:{}", "0".repeat(64)))).await;
+    let (status, bulk) =
+        send(server.admin(Method::DELETE, &format!("/images?imageDigests={digest},sha256:{}", "0".repeat(64)))).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(bulk[0]["status"], "delete_failed");
     assert_eq!(bulk[1]["status"], "not_found");
@@ -285,13 +303,17 @@ async fn add_errors(engine: Engine) {
     assert_eq!(body["detail"]["error_code"], "registry_unreachable", "{body}");
     let (status, body) = send(add(json!({"source": {"tag": {"pullstring": "UPPER/Case:v1"}}}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    let (status, body) = send(add(json!({"source": {"archive": {"digest": format!("sha256:{}", "a".repeat(64))}}}))).await;
+    let (status, body) =
+        send(add(json!({"source": {"archive": {"digest": format!("sha256:{}", "a".repeat(64))}}}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let (status, body) =
-        send(add(json!({"source": {"tag": {"pullstring": registry.image("a:v1"), "dockerfile": "not base64!"}}}))).await;
+        send(add(json!({"source": {"tag": {"pullstring": registry.image("a:v1"), "dockerfile": "not base64!"}}})))
+            .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body["message"].as_str().unwrap().contains("base64"), "{body}");
-    let (status, body) = send(add(json!({"source": {"digest": {"pullstring": registry.image("a:v1"), "tag": registry.image("a:v1")}}}))).await;
+    let (status, body) =
+        send(add(json!({"source": {"digest": {"pullstring": registry.image("a:v1"), "tag": registry.image("a:v1")}}})))
+            .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let (status, _) = send(add(json!({}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -355,15 +377,13 @@ async fn accounts_are_isolated(engine: Engine) {
     }
     let (status, _) = send(other(&server, Method::DELETE, &format!("/images/{digest}"))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    for path in [
-        "/images".to_owned(),
-        format!("/images?fulltag={tag}"),
-        "/summaries/imagetags".to_owned(),
-    ] {
+    for path in ["/images".to_owned(), format!("/images?fulltag={tag}"), "/summaries/imagetags".to_owned()] {
         let (status, body) = send(other(&server, Method::GET, &path)).await;
         assert_eq!((status, body), (StatusCode::OK, json!([])), "{path}");
     }
-    for path in ["/query/images/by_vulnerability?vulnerability_id=CVE-2024-0727", "/query/images/by_package?name=requests"] {
+    for path in
+        ["/query/images/by_vulnerability?vulnerability_id=CVE-2024-0727", "/query/images/by_package?name=requests"]
+    {
         let (_, body) = send(other(&server, Method::GET, path)).await;
         assert_eq!(body["images"], json!([]), "{path}");
     }
@@ -375,7 +395,8 @@ async fn accounts_are_isolated(engine: Engine) {
     let (status, added) = send(other(&server, Method::POST, "/images").json(&json!({"tag": tag}))).await;
     assert_eq!(status, StatusCode::OK, "{added}");
     assert_eq!(added[0]["userId"], "other");
-    let theirs = wait_analysis(&server, &digest, Some((common::images::OTHER_USER, common::images::OTHER_PASSWORD))).await;
+    let theirs =
+        wait_analysis(&server, &digest, Some((common::images::OTHER_USER, common::images::OTHER_PASSWORD))).await;
     assert_eq!(theirs["analysis_status"], "analyzed");
     let (status, _) = send(other(&server, Method::DELETE, &format!("/images/{digest}"))).await;
     assert_eq!(status, StatusCode::OK);
@@ -416,7 +437,8 @@ async fn reports_follow_the_data(engine: Engine) {
     assert_eq!(portcullis_service::vulns::refresh_reports(state).await.unwrap(), 0, "nothing changed since");
     let result = portcullis_service::vulns::scan_result(state, "admin", &digest).await.unwrap().unwrap();
     assert!(result.findings.iter().any(|f| f.id == "CVE-2024-0727"));
-    let (_, found) = send(server.admin(Method::GET, "/query/images/by_vulnerability?vulnerability_id=CVE-2018-18074")).await;
+    let (_, found) =
+        send(server.admin(Method::GET, "/query/images/by_vulnerability?vulnerability_id=CVE-2018-18074")).await;
     assert_eq!(found["images"][0]["image"]["imageDigest"], digest.as_str(), "the refresh indexed the findings");
     assert!(portcullis_service::vulns::scan_result(state, "admin", "sha256:unknown").await.unwrap().is_none());
     let sbom = portcullis_service::images::load_sbom(state, "admin", &digest).await.unwrap().unwrap();

@@ -8,7 +8,8 @@ mod common;
 use std::time::Duration;
 
 use base64::Engine as _;
-use common::watch::{Receiver, eventually, send};
+use common::images::send;
+use common::watch::{Receiver, eventually};
 use common::{ADMIN_PASSWORD, Engine, TestServer};
 use portcullis_api::{AnalysisStatus, SubscriptionType};
 use portcullis_service::config::{ServiceConfig, WebhookEndpoint};
@@ -104,7 +105,10 @@ async fn retries_with_backoff(engine: Engine) {
     assert_eq!(body["dataId"], id.as_str());
     assert!(body["created_at"].is_i64() && body["max_tries"].is_i64(), "{body}");
     let data = &body["data"];
-    assert_eq!((data["notification_user"].as_str(), data["notification_type"].as_str()), (Some("admin"), Some("tag_update")));
+    assert_eq!(
+        (data["notification_user"].as_str(), data["notification_type"].as_str()),
+        (Some("admin"), Some("tag_update"))
+    );
     assert!(data.get("notification_user_email").is_some(), "{body}");
     let payload = &data["notification_payload"];
     assert_eq!(payload["subscription_key"], TAG);
@@ -159,10 +163,11 @@ async fn dead_letters_and_replay(engine: Engine) {
     server.add_account("team", "teamuser", "team-password").await;
     subscribe(&server, "policy_eval", TAG).await;
     receiver.fail_always(true);
-    let id = notifications::notify(server.state(), "admin", SubscriptionType::PolicyEval, TAG, json!({"last_eval": {}}))
-        .await
-        .unwrap()
-        .expect("queued");
+    let id =
+        notifications::notify(server.state(), "admin", SubscriptionType::PolicyEval, TAG, json!({"last_eval": {}}))
+            .await
+            .unwrap()
+            .expect("queued");
     let dead = eventually("the dead letter", || async {
         let (status, list) = send(server.admin(Method::GET, "/system/notifications?state=dead")).await;
         assert_eq!(status, StatusCode::OK, "{list}");
@@ -259,9 +264,11 @@ async fn routing_and_test_route(engine: Engine) {
     let (status, error) = send(server.admin(Method::POST, "/system/webhooks/policy_eval/test")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
     assert!(error["message"].as_str().unwrap().contains("No Webhook Configuration found for type=policy_eval"));
-    let (status, _) = send(server.admin(Method::POST, "/system/webhooks/general/test?notification_type=repo_update")).await;
+    let (status, _) =
+        send(server.admin(Method::POST, "/system/webhooks/general/test?notification_type=repo_update")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) = send(server.as_user("teamuser", "team-password", Method::POST, "/system/webhooks/general/test")).await;
+    let (status, _) =
+        send(server.as_user("teamuser", "team-password", Method::POST, "/system/webhooks/general/test")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = send(server.client.post(server.url("/system/webhooks/general/test"))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -324,18 +331,22 @@ async fn analysis_update(engine: Engine) {
     for tag in ["docker.io/library/alpine:3.19", "docker.io/library/alpine:latest"] {
         portcullis_service::subscriptions::create_tag_subscriptions(&state, "admin", tag, false).await.unwrap();
     }
-    let (_, latest) = send(
-        server.admin(Method::GET, "/subscriptions?subscription_type=analysis_update&subscription_key=docker.io/library/alpine:latest"),
-    )
+    let (_, latest) = send(server.admin(
+        Method::GET,
+        "/subscriptions?subscription_type=analysis_update&subscription_key=docker.io/library/alpine:latest",
+    ))
     .await;
     let id = latest[0]["subscription_id"].as_str().unwrap();
-    let (status, _) = send(server.admin(Method::PUT, &format!("/subscriptions/{id}")).json(&json!({"active": false}))).await;
+    let (status, _) =
+        send(server.admin(Method::PUT, &format!("/subscriptions/{id}")).json(&json!({"active": false}))).await;
     assert_eq!(status, StatusCode::OK);
 
     portcullis_service::watchers::on_analysis_complete(&state, "admin", &digest, AnalysisStatus::AnalysisFailed)
         .await
         .unwrap();
-    portcullis_service::watchers::on_analysis_complete(&state, "admin", &digest, AnalysisStatus::Analyzed).await.unwrap();
+    portcullis_service::watchers::on_analysis_complete(&state, "admin", &digest, AnalysisStatus::Analyzed)
+        .await
+        .unwrap();
     let deliveries = receiver.wait_for(1, |_| true).await;
     let payload = &deliveries[0].json()["data"]["notification_payload"];
     assert_eq!(payload["subscription_key"], "docker.io/library/alpine:3.19");

@@ -6,7 +6,8 @@ mod common;
 
 use std::sync::Arc;
 
-use common::watch::{Receiver, send};
+use common::images::send;
+use common::watch::Receiver;
 use common::{ADMIN_PASSWORD, Engine, TestServer};
 use portcullis_api::ImageAnalysisRequest;
 use portcullis_service::config::{ServiceConfig, WebhookEndpoint};
@@ -27,7 +28,9 @@ async fn subscription_routes(engine: Engine) {
     server.add_account("team", "teamuser", "team-password").await;
 
     let (status, created) = send(
-        server.admin(Method::POST, "/subscriptions").json(&json!({"subscription_type": "tag_update", "subscription_key": TAG})),
+        server
+            .admin(Method::POST, "/subscriptions")
+            .json(&json!({"subscription_type": "tag_update", "subscription_key": TAG})),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{created}");
@@ -40,7 +43,9 @@ async fn subscription_routes(engine: Engine) {
 
     // One per key and type.
     let (status, error) = send(
-        server.admin(Method::POST, "/subscriptions").json(&json!({"subscription_type": "tag_update", "subscription_key": TAG})),
+        server
+            .admin(Method::POST, "/subscriptions")
+            .json(&json!({"subscription_type": "tag_update", "subscription_key": TAG})),
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "{error}");
@@ -68,7 +73,9 @@ async fn subscription_routes(engine: Engine) {
     // Filters.
     let (_, all) = send(server.admin(Method::GET, "/subscriptions")).await;
     assert_eq!(all.as_array().unwrap().len(), 2, "{all}");
-    let (_, only) = send(server.admin(Method::GET, &format!("/subscriptions?subscription_key={TAG}&subscription_type=tag_update"))).await;
+    let (_, only) =
+        send(server.admin(Method::GET, &format!("/subscriptions?subscription_key={TAG}&subscription_type=tag_update")))
+            .await;
     assert_eq!(only.as_array().unwrap().len(), 1);
     assert_eq!(only[0]["subscription_id"], id.as_str());
     let (_, none) = send(server.admin(Method::GET, "/subscriptions?subscription_key=docker.io/library/nginx:1")).await;
@@ -88,15 +95,21 @@ async fn subscription_routes(engine: Engine) {
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated[0]["active"], false);
     let (status, _) = send(
-        server.admin(Method::PUT, &format!("/subscriptions/{id}")).json(&json!({"active": true, "subscription_type": "vuln_update"})),
+        server
+            .admin(Method::PUT, &format!("/subscriptions/{id}"))
+            .json(&json!({"active": true, "subscription_type": "vuln_update"})),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, updated) =
-        send(server.admin(Method::PUT, &format!("/subscriptions/{id}")).json(&json!({"subscription_value": "{\"x\":1}"})))
-            .await;
+    let (status, updated) = send(
+        server.admin(Method::PUT, &format!("/subscriptions/{id}")).json(&json!({"subscription_value": "{\"x\":1}"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!((updated[0]["subscription_value"].as_str(), updated[0]["active"].as_bool()), (Some("{\"x\":1}"), Some(false)));
+    assert_eq!(
+        (updated[0]["subscription_value"].as_str(), updated[0]["active"].as_bool()),
+        (Some("{\"x\":1}"), Some(false))
+    );
 
     // Another account sees none of it, and cannot touch it.
     let (status, theirs) = send(team(&server, Method::GET, "/subscriptions")).await;
@@ -108,7 +121,8 @@ async fn subscription_routes(engine: Engine) {
     }
     // Its own subscription of the same key and type is no conflict; an admin sees it when acting for the account.
     let (status, _) = send(
-        team(&server, Method::POST, "/subscriptions").json(&json!({"subscription_type": "tag_update", "subscription_key": TAG})),
+        team(&server, Method::POST, "/subscriptions")
+            .json(&json!({"subscription_type": "tag_update", "subscription_key": TAG})),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
@@ -156,7 +170,11 @@ async fn subscription_routes(engine: Engine) {
     assert!(listed.stdout.contains(tag) && listed.stdout.contains("analysis_update"), "{listed:?}");
     let output = cli.run(&["subscription", "deactivate", "analysis_update", tag]);
     assert_eq!(output.code, Some(0), "{output:?}");
-    assert!(!subscriptions::is_active(&state, "admin", portcullis_api::SubscriptionType::AnalysisUpdate, tag).await.unwrap());
+    assert!(
+        !subscriptions::is_active(&state, "admin", portcullis_api::SubscriptionType::AnalysisUpdate, tag)
+            .await
+            .unwrap()
+    );
     let output = cli.run(&["subscription", "activate", "vuln_update", tag]);
     assert_eq!(output.code, Some(0), "{output:?}");
     let listed = cli.run_json(&["subscription", "list"]);
@@ -239,7 +257,10 @@ async fn repositories_and_watchers(engine: Engine) {
     let (status, added) =
         send(server.admin(Method::POST, &format!("/repositories?repository={repo}&autosubscribe=true"))).await;
     assert_eq!(status, StatusCode::OK, "{added}");
-    assert_eq!((added[0]["subscription_key"].as_str(), added[0]["active"].as_bool()), (Some(repo.as_str()), Some(true)));
+    assert_eq!(
+        (added[0]["subscription_key"].as_str(), added[0]["active"].as_bool()),
+        (Some(repo.as_str()), Some(true))
+    );
     assert_eq!(added[0]["subscription_type"], "repo_update");
     let value: Value = serde_json::from_str(added[0]["subscription_value"].as_str().unwrap()).unwrap();
     assert_eq!(value["tagcount"], 2);
@@ -268,8 +289,10 @@ async fn repositories_and_watchers(engine: Engine) {
 
     // The repository changes: a new tag, one tag gone. The watcher reconciles.
     push(&registry, "team/app:3.0", "three").await;
-    std::fs::remove_dir_all(registry.storage_dir().join("docker/registry/v2/repositories/team/app/_manifests/tags/1.0"))
-        .unwrap();
+    std::fs::remove_dir_all(
+        registry.storage_dir().join("docker/registry/v2/repositories/team/app/_manifests/tags/1.0"),
+    )
+    .unwrap();
     server.run_watcher(watchers::REPO_WATCHER).await;
     assert!(images::latest_digest_for_tag(&state, "admin", &tag("3.0")).await.unwrap().is_some(), "3.0 added");
     let (_, watched) = send(server.admin(Method::GET, "/subscriptions?subscription_type=repo_update")).await;
@@ -334,4 +357,116 @@ async fn repositories_and_watchers_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn repositories_and_watchers_on_postgres() {
     repositories_and_watchers(Engine::Postgres).await;
+}
+
+/// A v1 bundle whose one rule fires on every image with `action`.
+fn always_bundle(id: &str, action: &str) -> Value {
+    json!({
+        "id": id, "name": id, "comment": format!("always {action}"), "version": "1_0",
+        "policies": [{"id": "p1", "name": "always", "version": "1_0", "rules": [
+            {"id": "r1", "gate": "always", "trigger": "always", "action": action, "params": []}]}],
+        "whitelists": [],
+        "mappings": [{"id": "m1", "name": "everything", "registry": "*", "repository": "*",
+            "image": {"type": "tag", "value": "*"}, "policy_ids": ["p1"], "whitelist_ids": []}],
+        "whitelisted_images": [], "blacklisted_images": []
+    })
+}
+
+async fn activate_bundle(server: &TestServer, bundle: Value) {
+    let id = bundle["id"].as_str().unwrap().to_owned();
+    let (status, body) = send(server.admin(Method::POST, "/policies").json(&bundle)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) =
+        send(server.admin(Method::PUT, &format!("/policies/{id}")).json(&json!({"active": true}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+async fn activate_subscription(server: &TestServer, kind: &str, key: &str) {
+    let (_, found) =
+        send(server.admin(Method::GET, &format!("/subscriptions?subscription_type={kind}&subscription_key={key}")))
+            .await;
+    let id = found[0]["subscription_id"].as_str().unwrap_or_else(|| panic!("no {kind} subscription: {found}"));
+    let (status, body) =
+        send(server.admin(Method::PUT, &format!("/subscriptions/{id}")).json(&json!({"active": true}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+async fn queued(server: &TestServer, kind: &str) -> usize {
+    let (_, all) = send(server.admin(Method::GET, "/system/notifications")).await;
+    all.as_array().unwrap().iter().filter(|n| n["notification_type"] == kind).count()
+}
+
+/// `policy_eval` notifies when the final action changes; `vuln_update` when
+/// the vulnerability listing differs from the one compared last.
+async fn evaluation_and_vulnerability_watchers(engine: Engine) {
+    let registry = start_registry().await;
+    let receiver = Receiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let pushed = {
+        let (registry, dir) = (registry.clone(), dir.path().to_owned());
+        tokio::task::spawn_blocking(move || {
+            common::images::push(&registry, &dir, &common::images::app_image("2.19.1"), "team/web:1").1
+        })
+        .await
+        .unwrap()
+    };
+    let server = TestServer::start_with(engine, |c| configure(c, &registry, &receiver)).await;
+    common::images::sync_feeds(&server).await;
+    let added = common::images::add_by_tag(&server, &pushed).await;
+    let digest = added["imageDigest"].as_str().unwrap().to_owned();
+    let image = common::images::wait_analysis(&server, &digest, None).await;
+    assert_eq!(image["analysis_status"], "analyzed", "{image}");
+    activate_subscription(&server, "policy_eval", &pushed).await;
+    activate_subscription(&server, "vuln_update", &pushed).await;
+
+    // The first evaluation is the baseline; a changed final action is notified.
+    activate_bundle(&server, always_bundle("go", "GO")).await;
+    server.run_watcher(watchers::POLICY_EVAL).await;
+    assert_eq!(queued(&server, "policy_eval").await, 0);
+    server.run_watcher(watchers::POLICY_EVAL).await;
+    assert_eq!(queued(&server, "policy_eval").await, 0, "unchanged");
+    activate_bundle(&server, always_bundle("stop", "STOP")).await;
+    server.run_watcher(watchers::POLICY_EVAL).await;
+    let delivered = receiver.wait_for(1, |d| d.path == "/admin/policy_eval").await;
+    let payload = &delivered[0].json()["data"]["notification_payload"];
+    assert_eq!(
+        (payload["last_eval"]["final_action"].as_str(), payload["curr_eval"]["final_action"].as_str()),
+        (Some("go"), Some("stop"))
+    );
+    assert_eq!(payload["curr_eval"]["policyId"], "stop");
+    assert_eq!(payload["subscription_key"], pushed.as_str());
+    let (_, events) =
+        send(server.admin(Method::GET, "/events?event_type=user.checks.tag.policy_evaluation.update")).await;
+    assert_eq!(events["item_count"], 1, "{events}");
+
+    // The first comparison is the baseline; then the vulnerabilities "change"
+    // (the stored baseline is emptied, as if they were all new).
+    server.run_watcher(watchers::VULN_UPDATE).await;
+    server.run_watcher(watchers::VULN_UPDATE).await;
+    assert_eq!(queued(&server, "vuln_update").await, 0, "nothing changed");
+    sqlx::query("UPDATE vuln_update_baselines SET vulnerabilities = '[]' WHERE subscription_key = $1")
+        .bind(&pushed)
+        .execute(server.state().db.pool())
+        .await
+        .unwrap();
+    server.run_watcher(watchers::VULN_UPDATE).await;
+    let delivered = receiver.wait_for(1, |d| d.path == "/admin/vuln_update").await;
+    let payload = &delivered[0].json()["data"]["notification_payload"];
+    assert_eq!(payload["imageDigest"], digest.as_str());
+    let diff = &payload["diff_vulnerability_result"];
+    let added = diff["added"].as_array().unwrap();
+    assert!(added.iter().any(|v| v["package_name"] == "requests"), "{diff}");
+    assert!(added.iter().any(|v| v["package_name"] == "libssl3"), "{diff}");
+    assert_eq!((diff["updated"].as_array().unwrap().len(), diff["removed"].as_array().unwrap().len()), (0, 0));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn evaluation_and_vulnerability_watchers_on_sqlite() {
+    evaluation_and_vulnerability_watchers(Engine::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn evaluation_and_vulnerability_watchers_on_postgres() {
+    evaluation_and_vulnerability_watchers(Engine::Postgres).await;
 }

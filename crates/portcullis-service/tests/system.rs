@@ -143,8 +143,13 @@ async fn services_and_status(engine: Engine) {
     let TestServer { service, data_dir, postgres, .. } = server;
     service.unwrap().shutdown().await;
     let db = Database::open(&location).await.unwrap();
-    let left: i64 =
-        sqlx::query("SELECT COUNT(*) FROM services WHERE host_id = $1").bind(&host).fetch_one(db.pool()).await.unwrap().try_get(0).unwrap();
+    let left: i64 = sqlx::query("SELECT COUNT(*) FROM services WHERE host_id = $1")
+        .bind(&host)
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
     assert_eq!(left, 0);
     db.close().await;
     drop((data_dir, postgres));
@@ -165,13 +170,15 @@ fn feed<'a>(feeds: &'a Value, name: &str) -> &'a Value {
 }
 
 async fn feed_events(server: &TestServer) -> Vec<String> {
-    sqlx::query("SELECT event_type FROM events WHERE account = 'admin' AND resource_type = 'feeds' ORDER BY created_seq")
-        .fetch_all(db(server).pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.try_get("event_type").unwrap())
-        .collect()
+    sqlx::query(
+        "SELECT event_type FROM events WHERE account = 'admin' AND resource_type = 'feeds' ORDER BY created_seq",
+    )
+    .fetch_all(db(server).pool())
+    .await
+    .unwrap()
+    .iter()
+    .map(|row| row.try_get("event_type").unwrap())
+    .collect()
 }
 
 async fn feeds(engine: Engine) {
@@ -182,8 +189,11 @@ async fn feeds(engine: Engine) {
     // Configured but never synced: listed, pending.
     let (status, list) = as_user(&server, Method::GET, "/system/feeds").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(list, json!([{"name": "feeds", "created_at": null, "updated_at": null, "last_full_sync": null,
-        "enabled": true, "groups": []}]));
+    assert_eq!(
+        list,
+        json!([{"name": "feeds", "created_at": null, "updated_at": null, "last_full_sync": null,
+        "enabled": true, "groups": []}])
+    );
     let (status, _) = as_user(&server, Method::POST, "/system/feeds?sync=true").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
@@ -223,7 +233,10 @@ async fn feeds(engine: Engine) {
     assert!(message(&err).starts_with("a sync is already running"), "{err}");
     assert_eq!(err["error_type"], "ConflictingRequest");
     // ... and once its lease has run out (it died), a sync goes ahead: flush parses everything again.
-    sqlx::query("UPDATE watchers SET lease_expires = 0 WHERE name = 'feed_sync'").execute(db(&server).pool()).await.unwrap();
+    sqlx::query("UPDATE watchers SET lease_expires = 0 WHERE name = 'feed_sync'")
+        .execute(db(&server).pool())
+        .await
+        .unwrap();
     let (status, results) = admin(&server, Method::POST, "/system/feeds?flush=True&sync=True").await;
     assert_eq!(status, StatusCode::OK, "{results}");
     assert!(results[0]["groups"][0]["updated_record_count"].as_u64().unwrap() > 1000, "{results}");
@@ -239,7 +252,10 @@ async fn feeds(engine: Engine) {
 
     // Toggles.
     let (status, err) = admin(&server, Method::PUT, "/system/feeds/feeds").await;
-    assert_eq!((status, message(&err)), (StatusCode::BAD_REQUEST, "the query parameter enabled=true|false is required"));
+    assert_eq!(
+        (status, message(&err)),
+        (StatusCode::BAD_REQUEST, "the query parameter enabled=true|false is required")
+    );
     let (status, _) = admin(&server, Method::PUT, "/system/feeds/feeds?enabled=maybe").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, err) = admin(&server, Method::PUT, "/system/feeds/ghost?enabled=false").await;
@@ -248,12 +264,33 @@ async fn feeds(engine: Engine) {
     let (status, _) = as_user(&server, Method::PUT, "/system/feeds/feeds?enabled=false").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, group) = admin(&server, Method::PUT, "/system/feeds/feeds/alpine-secdb?enabled=False").await;
-    assert_eq!((status, group["name"].as_str(), group["enabled"].as_bool()), (StatusCode::OK, Some("alpine-secdb"), Some(false)));
+    assert_eq!(
+        (status, group["name"].as_str(), group["enabled"].as_bool()),
+        (StatusCode::OK, Some("alpine-secdb"), Some(false))
+    );
     let (status, err) = admin(&server, Method::PUT, "/system/feeds/feeds/ghost?enabled=false").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(message(&err).contains("its groups are: "), "{err}");
     let (status, _) = as_user(&server, Method::PUT, "/system/feeds/feeds/alpine-secdb?enabled=true").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // anchore-cli: sync (it asks first; nothing changed) and list.
+    let base = server.base.clone();
+    tokio::task::spawn_blocking(move || {
+        let cli = AnchoreCli::new(&base, "admin", ADMIN_PASSWORD);
+        let output = cli.run_with_input(&["system", "feeds", "sync"], "y\n");
+        assert_eq!(output.code, Some(0), "{output:?}");
+        assert!(output.stdout.contains("feeds") && output.stdout.contains("success"), "{output:?}");
+        let output = cli.run(&["system", "feeds", "list"]);
+        assert_eq!(output.code, Some(0), "{output:?}");
+        let line = output.stdout.lines().find(|line| line.contains("alpine-secdb")).unwrap_or_default().to_owned();
+        assert!(line.contains("alpine-secdb(disabled)"), "{output:?}");
+        assert!(output.stdout.lines().any(|line| line.contains("osv-pypi") && line.contains('Z')), "{output:?}");
+        let feeds = cli.run_json(&["system", "feeds", "list"]);
+        assert_eq!(feeds[0]["name"], "feeds");
+    })
+    .await
+    .unwrap();
 
     // Deleting needs the feed disabled; a disabled feed is left out of syncs.
     let (status, err) = admin(&server, Method::DELETE, "/system/feeds/feeds").await;
@@ -276,26 +313,6 @@ async fn feeds(engine: Engine) {
     assert!(message(&err).contains("never synced"), "{err}");
     let (status, _) = admin(&server, Method::DELETE, "/system/feeds/ghost").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-
-    // anchore-cli: sync (it asks first) and list.
-    let (status, _) = admin(&server, Method::PUT, "/system/feeds/feeds?enabled=true").await;
-    assert_eq!(status, StatusCode::OK);
-    let base = server.base.clone();
-    tokio::task::spawn_blocking(move || {
-        let cli = AnchoreCli::new(&base, "admin", ADMIN_PASSWORD);
-        let output = cli.run_with_input(&["system", "feeds", "sync"], "y\n");
-        assert_eq!(output.code, Some(0), "{output:?}");
-        assert!(output.stdout.contains("feeds") && output.stdout.contains("success"), "{output:?}");
-        let output = cli.run(&["system", "feeds", "list"]);
-        assert_eq!(output.code, Some(0), "{output:?}");
-        let line = output.stdout.lines().find(|line| line.contains("alpine-secdb")).unwrap_or_default().to_owned();
-        assert!(line.contains("alpine-secdb(disabled)"), "{output:?}");
-        assert!(output.stdout.lines().any(|line| line.contains("osv-pypi") && line.contains('Z')), "{output:?}");
-        let feeds = cli.run_json(&["system", "feeds", "list"]);
-        assert_eq!(feeds[0]["name"], "feeds");
-    })
-    .await
-    .unwrap();
     server.stop().await;
 }
 
@@ -307,6 +324,50 @@ async fn feeds_on_sqlite() {
 #[tokio::test]
 async fn feeds_on_postgres() {
     feeds(Engine::Postgres).await;
+}
+
+/// With `feeds.enabled`, the scheduler syncs on its own (at start, then
+/// every `cycle_timers.feed_sync`) through the same code, and
+/// `sync=false` makes it due again.
+async fn scheduled_sync(engine: Engine) {
+    let kev = feeds_dir().join("kev").display().to_string();
+    let server = TestServer::start_with(engine, |config| {
+        config.feeds.enabled = true;
+        config.feeds.sources = vec![kev.clone()];
+    })
+    .await;
+    let mut synced = Value::Null;
+    for _ in 0..1200 {
+        let (_, list) = admin(&server, Method::GET, "/system/feeds").await;
+        if feed(&list, "kev")["last_full_sync"].is_string() {
+            synced = list;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let kev = feed(&synced, "kev");
+    assert!(kev["groups"][0]["record_count"].as_u64().unwrap() > 1000, "{kev}");
+    assert_eq!(feed_events(&server).await, ["system.feeds.sync.started", "system.feeds.sync.completed"]);
+    let (status, results) = admin(&server, Method::POST, "/system/feeds?sync=false").await;
+    assert_eq!((status, results), (StatusCode::ACCEPTED, json!([])));
+    let due: i64 = sqlx::query("SELECT last_run_seq FROM watchers WHERE name = 'feed_sync_checker'")
+        .fetch_one(db(&server).pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    assert!(due == 0 || feed_events(&server).await.len() > 2, "the scheduled sync was not made due");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn scheduled_sync_on_sqlite() {
+    scheduled_sync(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn scheduled_sync_on_postgres() {
+    scheduled_sync(Engine::Postgres).await;
 }
 
 async fn analysis_status(server: &TestServer, digest: &str) -> String {
@@ -377,7 +438,11 @@ async fn queue_routes(engine: Engine) {
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(message(&err).contains("being worked on by worker-2"), "{err}");
     // Its worker died (the lease ran out): the job is replaced.
-    sqlx::query("UPDATE work_queue SET lease_expires = 0 WHERE id = $1").bind(fresh_id).execute(state.db.pool()).await.unwrap();
+    sqlx::query("UPDATE work_queue SET lease_expires = 0 WHERE id = $1")
+        .bind(fresh_id)
+        .execute(state.db.pool())
+        .await
+        .unwrap();
     let (status, replacement) = admin(&server, Method::POST, &format!("/system/queue/{fresh_id}/requeue")).await;
     assert_eq!(status, StatusCode::OK, "{replacement}");
     let (_, cancelled) = admin(&server, Method::GET, "/system/queue?state=cancelled").await;
@@ -398,7 +463,10 @@ async fn queue_routes(engine: Engine) {
     let (status, err) = admin(&server, Method::POST, "/system/queue/abc/requeue").await;
     assert_eq!((status, message(&err)), (StatusCode::BAD_REQUEST, "job id \"abc\" is not a number"));
     sqlx::query("DELETE FROM images WHERE digest = $1").bind(digest).execute(state.db.pool()).await.unwrap();
-    sqlx::query("UPDATE work_queue SET state = 'failed' WHERE state = 'queued'").execute(state.db.pool()).await.unwrap();
+    sqlx::query("UPDATE work_queue SET state = 'failed' WHERE state = 'queued'")
+        .execute(state.db.pool())
+        .await
+        .unwrap();
     let (status, err) = admin(&server, Method::POST, &format!("/system/queue/{}/requeue", job.id)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(message(&err).contains("no longer exists"), "{err}");

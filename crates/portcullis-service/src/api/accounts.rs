@@ -72,7 +72,11 @@ async fn create_account(State(state): State<AppState>, caller: Caller, body: Byt
 
 #[utoipa::path(get, path = "/accounts/{account}", tag = "accounts", params(("account" = String, Path)),
     responses((status = 200, body = Account), (status = 403), (status = 404)))]
-async fn get_account(State(state): State<AppState>, caller: Caller, Path(account): Path<String>) -> ApiResult<Json<Account>> {
+async fn get_account(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(account): Path<String>,
+) -> ApiResult<Json<Account>> {
     caller.require_admin()?;
     Ok(Json(accounts::existing_account(&state, &account).await?))
 }
@@ -81,7 +85,11 @@ async fn get_account(State(state): State<AppState>, caller: Caller, Path(account
 /// images, documents and every other resource are removed in the background.
 #[utoipa::path(delete, path = "/accounts/{account}", tag = "accounts", params(("account" = String, Path)),
     responses((status = 204), (status = 400, description = "enabled, or the admin account"), (status = 403), (status = 404)))]
-async fn delete_account(State(state): State<AppState>, caller: Caller, Path(account): Path<String>) -> ApiResult<StatusCode> {
+async fn delete_account(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(account): Path<String>,
+) -> ApiResult<StatusCode> {
     caller.require_admin()?;
     accounts::delete_account(&state, &account).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -105,7 +113,11 @@ async fn set_account_state(
 
 #[utoipa::path(get, path = "/accounts/{account}/users", tag = "accounts", params(("account" = String, Path)),
     responses((status = 200, body = Vec<User>), (status = 403), (status = 404)))]
-async fn list_users(State(state): State<AppState>, caller: Caller, Path(account): Path<String>) -> ApiResult<Json<Vec<User>>> {
+async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(account): Path<String>,
+) -> ApiResult<Json<Vec<User>>> {
     caller.require_admin()?;
     accounts::existing_account(&state, &account).await?;
     Ok(Json(accounts::list_users(&state, &account).await?))

@@ -15,7 +15,7 @@ use sqlx::{AssertSqlSafe, Row};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::subscriptions::query;
+use super::query;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ServiceError};
 use crate::state::AppState;
@@ -40,7 +40,9 @@ fn parse_time(name: &str, text: &str) -> ApiResult<i64> {
         .map(|t| t.with_timezone(&Utc))
         .ok()
         .or_else(|| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|t| t.and_utc()))
-        .or_else(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc()));
+        .or_else(|| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc())
+        });
     parsed
         .map(|t| t.timestamp_micros())
         .ok_or_else(|| ApiError::bad_request(format!("{name}={text:?} is not an ISO 8601 / RFC 3339 timestamp")))
@@ -256,7 +258,8 @@ pub fn event_catalog() -> Vec<EventCategory> {
     let mut categories: Vec<EventCategory> = Vec::new();
     for &(kind, resource_type, message) in EVENT_TYPES {
         let mut parts = kind.split('.');
-        let (Some(category), Some(subcategory), Some(name)) = (parts.next(), parts.next(), kind.rsplit('.').next()) else {
+        let (Some(category), Some(subcategory), Some(name)) = (parts.next(), parts.next(), kind.rsplit('.').next())
+        else {
             continue;
         };
         let position = categories.iter().position(|c| c.category == category).unwrap_or_else(|| {

@@ -248,18 +248,19 @@ async fn content_of(state: &AppState, account: &str, digest: &str, kind: &str) -
         )));
     }
     analysed(state, account, digest).await?;
-    let listing: ContentListing = state
-        .docs
-        .get_json(account, bucket::IMAGE_CONTENT, digest)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("the content of image {digest} is missing from the object store")))?;
+    let listing: ContentListing =
+        state.docs.get_json(account, bucket::IMAGE_CONTENT, digest).await?.ok_or_else(|| {
+            ApiError::not_found(format!("the content of image {digest} is missing from the object store"))
+        })?;
     let records = content::records(&listing, kind).unwrap_or_default();
-    Ok(Json(serde_json::to_value(ContentResponse {
-        image_digest: digest.to_owned(),
-        content_type: kind.to_owned(),
-        content: records,
-    })
-    .unwrap_or_default()))
+    Ok(Json(
+        serde_json::to_value(ContentResponse {
+            image_digest: digest.to_owned(),
+            content_type: kind.to_owned(),
+            content: records,
+        })
+        .unwrap_or_default(),
+    ))
 }
 
 /// One content type of an analysed image (`os`, `files`, `python`, ...).
@@ -364,8 +365,9 @@ async fn vulns_of(
     kind: &str,
     params: &VulnerabilityQuery,
 ) -> ApiResult<Json<VulnerabilityResponse>> {
-    let kind = VulnerabilityType::parse(kind)
-        .ok_or_else(|| ApiError::bad_request(format!("unknown vulnerability type {kind:?}; the types are os, non-os, all")))?;
+    let kind = VulnerabilityType::parse(kind).ok_or_else(|| {
+        ApiError::bad_request(format!("unknown vulnerability type {kind:?}; the types are os, non-os, all"))
+    })?;
     analysed(state, account, digest).await?;
     if vulns::data_stamp(state).await?.is_none() {
         return Err(ApiError::new(
@@ -428,11 +430,10 @@ async fn native_sbom(
     Path(digest): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
     analysed(&state, &caller.account, &digest).await?;
-    let bytes = state
-        .docs
-        .get(&caller.account, bucket::SBOM, &digest)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("the SBOM of image {digest} is missing from the object store")))?;
+    let bytes =
+        state.docs.get(&caller.account, bucket::SBOM, &digest).await?.ok_or_else(|| {
+            ApiError::not_found(format!("the SBOM of image {digest} is missing from the object store"))
+        })?;
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let gzipped = encoder
         .write_all(&bytes)

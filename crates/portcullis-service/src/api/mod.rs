@@ -83,14 +83,17 @@ pub fn router(state: AppState) -> axum::Router {
 }
 
 /// A query string, as an Anchore-shaped 400 when it does not parse.
-pub(crate) fn query<T>(query: Result<axum::extract::Query<T>, axum::extract::rejection::QueryRejection>) -> ApiResult<T> {
+pub(crate) fn query<T>(
+    query: Result<axum::extract::Query<T>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<T> {
     query.map(|axum::extract::Query(query)| query).map_err(|rejection| ApiError::bad_request(rejection.body_text()))
 }
 
 /// A JSON body, whatever the request's content type says, as an
 /// Anchore-shaped 400 when it does not parse.
 pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
-    serde_json::from_slice(body).map_err(|error| ApiError::bad_request(format!("the request body is not valid: {error}")))
+    serde_json::from_slice(body)
+        .map_err(|error| ApiError::bad_request(format!("the request body is not valid: {error}")))
 }
 
 /// Access check: answers 200 to any authenticated caller.

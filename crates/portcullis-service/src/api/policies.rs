@@ -12,11 +12,11 @@ use portcullis_api::{
     PolicyQuery,
 };
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Caller;
+use super::{json_body, query};
 use crate::error::{ApiError, ApiResult};
 use crate::evaluations::{self, StoredEvaluation};
 use crate::policies::{self, Update};
@@ -31,16 +31,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(policy_spec))
 }
 
-/// A query string as an Anchore-shaped 400 when it does not parse.
-fn query<T>(query: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
-    query.map(|Query(query)| query).map_err(|rejection| ApiError::bad_request(rejection.body_text()))
-}
 
-/// A JSON body, whatever the request's content type says.
-fn json_body<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
-    serde_json::from_slice(body)
-        .map_err(|error| ApiError::bad_request(format!("the request body is not valid: {error}")))
-}
 
 async fn with_detail(state: &AppState, record: PolicyBundleRecord, detail: bool) -> ApiResult<PolicyBundleRecord> {
     if detail { Ok(policies::with_document(state, record).await?) } else { Ok(record) }

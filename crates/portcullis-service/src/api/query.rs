@@ -10,9 +10,9 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use portcullis_api::{
-    ImageReference, ImageWithPackages, ImagesByPackageQuery, ImagesByVulnerabilityQuery,
-    PackageReference, Page, PaginatedImageList, PaginatedVulnerabilityList, PaginatedVulnerableImageList,
-    PaginationProperties, StandaloneVulnerability, VulnerabilitiesQuery, VulnerablePackageReference, VulnerableImage,
+    ImageReference, ImageWithPackages, ImagesByPackageQuery, ImagesByVulnerabilityQuery, PackageReference, Page,
+    PaginatedImageList, PaginatedVulnerabilityList, PaginatedVulnerableImageList, PaginationProperties,
+    StandaloneVulnerability, VulnerabilitiesQuery, VulnerableImage, VulnerablePackageReference,
 };
 use sqlx::{AssertSqlSafe, Row};
 use utoipa_axum::router::OpenApiRouter;
@@ -185,8 +185,7 @@ async fn vulnerabilities(
     params: Result<Query<VulnerabilitiesQuery>, QueryRejection>,
 ) -> ApiResult<Json<PaginatedVulnerabilityList>> {
     let params = query(params)?;
-    let ids: Vec<String> =
-        params.id.split(',').map(str::trim).filter(|id| !id.is_empty()).map(str::to_owned).collect();
+    let ids: Vec<String> = params.id.split(',').map(str::trim).filter(|id| !id.is_empty()).map(str::to_owned).collect();
     if ids.is_empty() {
         return Err(ApiError::bad_request("id is required"));
     }
@@ -209,7 +208,9 @@ async fn vulnerabilities(
             };
             let references = namespaces.entry(affected.namespace.as_str()).or_default();
             for version in versions {
-                if params.affected_package_version.is_some() && version.is_some() && version != params.affected_package_version
+                if params.affected_package_version.is_some()
+                    && version.is_some()
+                    && version != params.affected_package_version
                 {
                     continue;
                 }

@@ -18,9 +18,11 @@ use crate::registries::{self, DOCKER_V2, NewRegistry, RegistryAccess};
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_registries, add_registry))
-        .routes(routes!(get_registry, update_registry, delete_registry))
+    OpenApiRouter::new().routes(routes!(list_registries, add_registry)).routes(routes!(
+        get_registry,
+        update_registry,
+        delete_registry
+    ))
 }
 
 fn not_found(registry: &str) -> ApiError {

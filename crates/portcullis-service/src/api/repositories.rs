@@ -7,7 +7,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use portcullis_api::{RepoSubscriptionValue, RepositoryQuery, Subscription, SubscriptionType};
 
-use super::subscriptions::query;
+use super::query;
 use crate::auth::Caller;
 use crate::error::{ApiResult, ServiceError};
 use crate::state::AppState;
@@ -62,8 +62,12 @@ async fn add_repository(
             subscriptions::update(&state, &caller.account, &existing.subscription_id, Some(true), Some(&text)).await?
         }
         None => {
-            let value =
-                RepoSubscriptionValue { autosubscribe, lookuptag: "latest".to_owned(), tagcount: 0, repotags: Vec::new() };
+            let value = RepoSubscriptionValue {
+                autosubscribe,
+                lookuptag: "latest".to_owned(),
+                tagcount: 0,
+                repotags: Vec::new(),
+            };
             let text = watchers::repo_value_text(&value)?;
             Some(
                 subscriptions::create(&state, &caller.account, SubscriptionType::RepoUpdate, &key, Some(&text), true)

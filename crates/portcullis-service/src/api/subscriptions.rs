@@ -8,30 +8,24 @@ use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use portcullis_api::{Subscription, SubscriptionQuery, SubscriptionRequest, SubscriptionUpdate};
-use serde::de::DeserializeOwned;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Caller;
+use super::{json_body, query};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::subscriptions::{self, SubscriptionError};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_subscriptions, add_subscription))
-        .routes(routes!(get_subscription, update_subscription, delete_subscription))
+    OpenApiRouter::new().routes(routes!(list_subscriptions, add_subscription)).routes(routes!(
+        get_subscription,
+        update_subscription,
+        delete_subscription
+    ))
 }
 
-/// A query string as an Anchore-shaped 400 when it does not parse.
-pub(super) fn query<T>(query: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
-    query.map(|Query(query)| query).map_err(|rejection| ApiError::bad_request(rejection.body_text()))
-}
 
-/// A JSON body, whatever the content type says (anchore-cli sends none).
-pub(super) fn json_body<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
-    serde_json::from_slice(body).map_err(|error| ApiError::bad_request(format!("the request body is not valid: {error}")))
-}
 
 impl From<SubscriptionError> for ApiError {
     fn from(error: SubscriptionError) -> Self {
@@ -57,8 +51,9 @@ async fn list_subscriptions(
     params: Result<Query<SubscriptionQuery>, QueryRejection>,
 ) -> ApiResult<Json<Vec<Subscription>>> {
     let params = query(params)?;
-    let found = subscriptions::list(&state, &caller.account, params.subscription_key.as_deref(), params.subscription_type)
-        .await?;
+    let found =
+        subscriptions::list(&state, &caller.account, params.subscription_key.as_deref(), params.subscription_type)
+            .await?;
     Ok(Json(found))
 }
 
@@ -66,7 +61,11 @@ async fn list_subscriptions(
 #[utoipa::path(post, path = "/subscriptions", tag = "subscriptions", request_body = SubscriptionRequest,
     responses((status = 200, body = Vec<Subscription>), (status = 400, description = "invalid type or key"),
         (status = 409, description = "a subscription of this key and type exists")))]
-async fn add_subscription(State(state): State<AppState>, caller: Caller, body: Bytes) -> ApiResult<Json<Vec<Subscription>>> {
+async fn add_subscription(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> ApiResult<Json<Vec<Subscription>>> {
     let request: SubscriptionRequest = json_body(&body)?;
     let created = subscriptions::create(
         &state,
@@ -115,9 +114,10 @@ async fn update_subscription(
             existing.subscription_type, existing.subscription_key
         )));
     }
-    let updated = subscriptions::update(&state, &caller.account, &id, update.active, update.subscription_value.as_deref())
-        .await?
-        .ok_or_else(|| not_found(&id))?;
+    let updated =
+        subscriptions::update(&state, &caller.account, &id, update.active, update.subscription_value.as_deref())
+            .await?
+            .ok_or_else(|| not_found(&id))?;
     Ok(Json(vec![updated]))
 }
 

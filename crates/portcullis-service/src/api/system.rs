@@ -134,7 +134,7 @@ async fn sync_feeds(
                 "the scheduled feed sync is off (feeds.enabled: false): sync now with sync=true",
             ));
         }
-        scheduler::trigger(&state, feeds::FEED_SYNC).await?;
+        scheduler::trigger(&state, feeds::FEED_SYNC_SCHEDULE).await?;
         return Ok((StatusCode::ACCEPTED, Json(Vec::new())));
     }
     Ok((StatusCode::OK, Json(feeds::sync_now(&state, flush).await?)))

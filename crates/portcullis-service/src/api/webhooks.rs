@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::subscriptions::query;
+use super::query;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::notifications::{self, NotificationRecord};
@@ -62,9 +62,8 @@ async fn test_webhook(
     caller.require_admin()?;
     let params = query(params)?;
     let type_name = params.notification_type.unwrap_or_else(|| "tag_update".to_owned());
-    let kind = SubscriptionType::parse(&type_name)
-        .filter(|kind| *kind != SubscriptionType::RepoUpdate)
-        .ok_or_else(|| {
+    let kind =
+        SubscriptionType::parse(&type_name).filter(|kind| *kind != SubscriptionType::RepoUpdate).ok_or_else(|| {
             ApiError::bad_request(format!(
                 "notification_type={type_name:?}: expected tag_update, analysis_update, policy_eval or vuln_update"
             ))
@@ -83,8 +82,10 @@ async fn test_webhook(
     };
     match attempt.error {
         None => Ok(Json(result)),
-        Some(error) => Err(ApiError::new(StatusCode::BAD_GATEWAY, format!("the test notification was not delivered: {error}"))
-            .with_detail(serde_json::to_value(&result).unwrap_or_default())),
+        Some(error) => {
+            Err(ApiError::new(StatusCode::BAD_GATEWAY, format!("the test notification was not delivered: {error}"))
+                .with_detail(serde_json::to_value(&result).unwrap_or_default()))
+        }
     }
 }
 

@@ -18,7 +18,7 @@ use portcullis_api::{
 };
 use portcullis_image::ImageError;
 use portcullis_image::source::registry::{self, Reference};
-use portcullis_image::source::{SourceOptions, ImageSource as _};
+use portcullis_image::source::{ImageSource as _, SourceOptions};
 use portcullis_sbom::Sbom;
 use portcullis_sql::now_rfc3339;
 use sqlx::{AssertSqlSafe, Row};
@@ -122,11 +122,12 @@ fn tag_from_row(row: &sqlx::any::AnyRow) -> Result<TagRow, ServiceError> {
 
 /// The row of `digest` in `account`.
 pub async fn image_row(state: &AppState, account: &str, digest: &str) -> Result<Option<ImageRow>, ServiceError> {
-    let row = sqlx::query(AssertSqlSafe(format!("SELECT {IMAGE_COLUMNS} FROM images WHERE account = $1 AND digest = $2")))
-        .bind(account)
-        .bind(digest)
-        .fetch_optional(state.db.pool())
-        .await?;
+    let row =
+        sqlx::query(AssertSqlSafe(format!("SELECT {IMAGE_COLUMNS} FROM images WHERE account = $1 AND digest = $2")))
+            .bind(account)
+            .bind(digest)
+            .fetch_optional(state.db.pool())
+            .await?;
     row.as_ref().map(image_from_row).transpose()
 }
 
@@ -230,7 +231,11 @@ pub struct ImageFilter {
 }
 
 /// The account's images, newest first.
-pub async fn list_images(state: &AppState, account: &str, filter: &ImageFilter) -> Result<Vec<AnchoreImage>, ServiceError> {
+pub async fn list_images(
+    state: &AppState,
+    account: &str,
+    filter: &ImageFilter,
+) -> Result<Vec<AnchoreImage>, ServiceError> {
     let mut sql = format!("SELECT {IMAGE_COLUMNS} FROM images WHERE account = $1");
     let mut binds: Vec<String> = vec![account.to_owned()];
     if let Some(status) = filter.image_status {
@@ -316,7 +321,11 @@ impl TagName {
 }
 
 /// The digest `fulltag` pointed at most recently in `account`.
-pub async fn latest_digest_for_tag(state: &AppState, account: &str, fulltag: &str) -> Result<Option<String>, ServiceError> {
+pub async fn latest_digest_for_tag(
+    state: &AppState,
+    account: &str,
+    fulltag: &str,
+) -> Result<Option<String>, ServiceError> {
     let Ok(tag) = TagName::parse(fulltag) else { return Ok(None) };
     let row = sqlx::query(
         "SELECT digest FROM image_tags WHERE account = $1 AND registry = $2 AND repository = $3 AND tag = $4
@@ -335,7 +344,9 @@ pub async fn latest_digest_for_tag(state: &AppState, account: &str, fulltag: &st
 pub async fn load_sbom(state: &AppState, account: &str, digest: &str) -> Result<Option<Sbom>, ServiceError> {
     let Some(bytes) = state.docs.get(account, bucket::SBOM, digest).await? else { return Ok(None) };
     let text = String::from_utf8_lossy(&bytes);
-    Sbom::from_json(&text).map(Some).map_err(|e| ServiceError::Other(format!("stored SBOM of {digest} is unreadable: {e}")))
+    Sbom::from_json(&text)
+        .map(Some)
+        .map_err(|e| ServiceError::Other(format!("stored SBOM of {digest} is unreadable: {e}")))
 }
 
 /// What an add request asks for, validated.
@@ -482,7 +493,8 @@ async fn resolve(state: &AppState, account: &str, reference: &Reference) -> Resu
         return Err(ApiError::bad_request(format!("{shown}: the registry listed no image for linux/amd64")));
     };
     let descriptor = image.descriptor();
-    let info = descriptor.image.as_ref().ok_or_else(|| ServiceError::Other("registry image without metadata".into()))?;
+    let info =
+        descriptor.image.as_ref().ok_or_else(|| ServiceError::Other("registry image without metadata".into()))?;
     let manifest_digest =
         info.manifest_digest.clone().ok_or_else(|| ServiceError::Other("registry image without a digest".into()))?;
     Ok(Resolved {
@@ -671,7 +683,11 @@ pub const IMAGE_BUCKETS: [&str; 5] =
     [bucket::MANIFEST, bucket::SBOM, bucket::IMAGE_CONTENT, bucket::VULNERABILITY_SCAN, bucket::ANALYSIS];
 
 /// The image whose image id (config digest hex) is `image_id`.
-pub async fn digest_for_image_id(state: &AppState, account: &str, image_id: &str) -> Result<Option<String>, ServiceError> {
+pub async fn digest_for_image_id(
+    state: &AppState,
+    account: &str,
+    image_id: &str,
+) -> Result<Option<String>, ServiceError> {
     let row = sqlx::query("SELECT digest FROM images WHERE account = $1 AND image_id = $2 ORDER BY created_seq DESC")
         .bind(account)
         .bind(image_id.strip_prefix("sha256:").unwrap_or(image_id))
@@ -731,9 +747,8 @@ pub async fn insert_rows(
     rows: Vec<Vec<Value>>,
 ) -> Result<(), ServiceError> {
     for batch in rows.chunks(INSERT_BATCH_ROWS) {
-        let values: Vec<String> = (0..batch.len())
-            .map(|row| format!("({})", placeholders(row * columns.len() + 1, columns.len())))
-            .collect();
+        let values: Vec<String> =
+            (0..batch.len()).map(|row| format!("({})", placeholders(row * columns.len() + 1, columns.len()))).collect();
         let sql = format!("INSERT INTO {table} ({}) VALUES {}", columns.join(", "), values.join(", "));
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for value in batch.iter().flatten() {
@@ -760,7 +775,12 @@ pub struct Analysis {
 /// data), then, in one transaction, the image row (`analyzed`), its package
 /// index and its report index. Returns `false` (and writes no row) when the
 /// image was deleted meanwhile.
-pub async fn store_analysis(state: &AppState, account: &str, digest: &str, analysis: &Analysis) -> Result<bool, ServiceError> {
+pub async fn store_analysis(
+    state: &AppState,
+    account: &str,
+    digest: &str,
+    analysis: &Analysis,
+) -> Result<bool, ServiceError> {
     let sbom = &analysis.sbom;
     state.docs.put(account, bucket::SBOM, digest, sbom.to_json().as_bytes()).await?;
     state.docs.put_json(account, bucket::MANIFEST, digest, &analysis.manifest).await?;
@@ -841,7 +861,12 @@ pub async fn mark_failed(state: &AppState, account: &str, digest: &str, reason: 
 
 /// Sets an image's analysis status (`analyzing` when a worker takes it,
 /// `not_analyzed` when it goes back to the queue).
-pub async fn set_status(state: &AppState, account: &str, digest: &str, status: AnalysisStatus) -> Result<(), ServiceError> {
+pub async fn set_status(
+    state: &AppState,
+    account: &str,
+    digest: &str,
+    status: AnalysisStatus,
+) -> Result<(), ServiceError> {
     sqlx::query("UPDATE images SET analysis_status = $1, last_updated = $2 WHERE account = $3 AND digest = $4")
         .bind(status.as_str())
         .bind(now_rfc3339())

@@ -27,7 +27,10 @@ pub fn debian_base() -> Layer {
     let status = "Package: libssl3\nStatus: install ok installed\nSource: openssl\nVersion: 3.0.9-1\nArchitecture: amd64\n\n\
                   Package: tar\nStatus: install ok installed\nVersion: 1.34+dfsg-1.2\nArchitecture: amd64\n\n";
     Layer::gzip().files([
-        ("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\nPRETTY_NAME=\"Debian GNU/Linux 12\"\n"),
+        (
+            "etc/os-release",
+            "ID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\nPRETTY_NAME=\"Debian GNU/Linux 12\"\n",
+        ),
         ("var/lib/dpkg/status", status),
     ])
 }

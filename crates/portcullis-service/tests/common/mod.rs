@@ -8,8 +8,8 @@ pub mod watch;
 
 use std::path::PathBuf;
 
-use portcullis_service::config::{Role, ServiceConfig};
 use portcullis_service::Service;
+use portcullis_service::config::{Role, ServiceConfig};
 use portcullis_testkit::postgres::TempDatabase;
 
 pub const ADMIN_PASSWORD: &str = "admin-test-password";

@@ -92,15 +92,6 @@ where
     }
 }
 
-/// Sends a request; the status and the body as JSON (`Null` when empty, a
-/// string when not JSON).
-pub async fn send(request: reqwest::RequestBuilder) -> (reqwest::StatusCode, Value) {
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) })
-}
-
 /// One request the receiver got.
 #[derive(Debug, Clone)]
 pub struct Delivery {
@@ -141,22 +132,26 @@ impl Receiver {
     pub async fn start() -> Receiver {
         let state = Arc::new(ReceiverState::default());
         let shared = state.clone();
-        let app = axum::Router::new().fallback(move |uri: axum::http::Uri, headers: HeaderMap, body: axum::body::Bytes| {
-            let state = shared.clone();
-            async move {
-                let failing = state.fail_always.load(Ordering::SeqCst)
-                    || state.fail_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
-                let status = if failing { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::OK };
-                state.deliveries.lock().unwrap().push(Delivery {
-                    path: uri.path().to_owned(),
-                    headers,
-                    body: body.to_vec(),
-                    status: status.as_u16(),
-                    at: Instant::now(),
-                });
-                (status, if failing { "receiver down" } else { "ok" })
-            }
-        });
+        let app =
+            axum::Router::new().fallback(move |uri: axum::http::Uri, headers: HeaderMap, body: axum::body::Bytes| {
+                let state = shared.clone();
+                async move {
+                    let failing = state.fail_always.load(Ordering::SeqCst)
+                        || state
+                            .fail_next
+                            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                            .is_ok();
+                    let status = if failing { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::OK };
+                    state.deliveries.lock().unwrap().push(Delivery {
+                        path: uri.path().to_owned(),
+                        headers,
+                        body: body.to_vec(),
+                        status: status.as_u16(),
+                        at: Instant::now(),
+                    });
+                    (status, if failing { "receiver down" } else { "ok" })
+                }
+            });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let task = tokio::spawn(async move {

@@ -542,7 +542,10 @@ mod tests {
             next_page(r#"</v2/app/tags/list?n=2&last=b>; rel="next""#).as_deref(),
             Some("/v2/app/tags/list?n=2&last=b")
         );
-        assert_eq!(next_page(r#"<https://x/a>; rel="prev", </v2/a/tags/list?last=z>; rel = "next""#).as_deref(), Some("/v2/a/tags/list?last=z"));
+        assert_eq!(
+            next_page(r#"<https://x/a>; rel="prev", </v2/a/tags/list?last=z>; rel = "next""#).as_deref(),
+            Some("/v2/a/tags/list?last=z")
+        );
         assert_eq!(next_page(r#"</v2/a>; rel="prev""#), None);
         assert_eq!(next_page("garbage"), None);
     }

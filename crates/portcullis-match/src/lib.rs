@@ -35,6 +35,10 @@ pub struct Finding {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
     pub package: FindingPackage,
+    /// Whether the package came with the base image or was added by this
+    /// image; absent when the base image or the package's layer is unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
     /// The fix state: `fixed` (a fix exists), `not-fixed`, `wont-fix`, `unknown`.
     pub state: FixState,
     /// Versions that fix it for the installed release line.
@@ -85,6 +89,44 @@ pub struct FindingPackage {
     pub layer_index: Option<usize>,
 }
 
+/// Which part of the image brought a finding's package in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// One of the leading layers that the image shares with its base image.
+    Base,
+    /// A layer the image added on top of its base.
+    Own,
+}
+
+impl Origin {
+    /// The origin of a package introduced by layer `layer` of an image whose
+    /// first `base_layers` layers are its base image's; `None` when either
+    /// is unknown, so that nothing unknown is ever put down to the base.
+    pub fn of(layer: Option<usize>, base_layers: Option<usize>) -> Option<Origin> {
+        Some(if layer? < base_layers? { Origin::Base } else { Origin::Own })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Base => "base",
+            Origin::Own => "own",
+        }
+    }
+}
+
+/// The image the scanned one was built FROM, as far as it is known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BaseImage {
+    /// How many leading layers of the scanned image are the base image's.
+    pub layers: usize,
+    /// The base image as named by `--base-image` or by the image's
+    /// `org.opencontainers.image.base.name` label; absent when only the
+    /// layer count was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
 /// How one record matched.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Evidence {
@@ -115,6 +157,9 @@ pub struct ScanResult {
     /// Ignore rules whose expiry date has passed (they no longer apply).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expired_rules: Vec<IgnoreRule>,
+    /// The base image, when known; findings then carry their [`Origin`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_image: Option<BaseImage>,
     pub summary: Summary,
     /// Provenance of the vulnerability data used.
     pub database: DatabaseStatus,
@@ -138,6 +183,9 @@ pub struct Summary {
     pub packages_unmatchable: u64,
     pub findings: u64,
     pub by_severity: BTreeMap<String, u64>,
+    /// `base` / `own` to number of findings, when the base image is known.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_origin: BTreeMap<String, u64>,
     pub fixable: u64,
     pub kev: u64,
     pub ignored: u64,
@@ -163,13 +211,28 @@ impl ScanResult {
     /// Recomputes the summary from the findings (after triage changed them).
     pub fn refresh_summary(&mut self) {
         let mut by_severity = BTreeMap::new();
+        let mut by_origin = BTreeMap::new();
         for finding in &self.findings {
             *by_severity.entry(finding.severity.as_str().to_owned()).or_insert(0) += 1;
+            if let Some(origin) = finding.origin {
+                *by_origin.entry(origin.as_str().to_owned()).or_insert(0) += 1;
+            }
         }
         self.summary.findings = self.findings.len() as u64;
         self.summary.by_severity = by_severity;
+        self.summary.by_origin = by_origin;
         self.summary.fixable = self.findings.iter().filter(|f| f.state == FixState::Fixed).count() as u64;
         self.summary.kev = self.findings.iter().filter(|f| f.kev.is_some()).count() as u64;
         self.summary.ignored = self.ignored.len() as u64;
+    }
+
+    /// Records the base image and gives every finding, kept or ignored, its origin.
+    pub fn set_base_image(&mut self, base: BaseImage) {
+        let ignored = self.ignored.iter_mut().map(|ignored| &mut ignored.finding);
+        for finding in self.findings.iter_mut().chain(ignored) {
+            finding.origin = Origin::of(finding.package.layer_index, Some(base.layers));
+        }
+        self.base_image = Some(base);
+        self.refresh_summary();
     }
 }

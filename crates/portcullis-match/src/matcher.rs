@@ -118,7 +118,14 @@ pub async fn match_sbom(store: &VulnStore, sbom: &Sbom) -> Result<ScanResult, Ma
     }
 
     let findings = build_findings(store, sbom, raw).await?;
-    let mut result = ScanResult { findings, ignored: Vec::new(), expired_rules: Vec::new(), summary, database };
+    let mut result = ScanResult {
+        findings,
+        ignored: Vec::new(),
+        expired_rules: Vec::new(),
+        base_image: None,
+        summary,
+        database,
+    };
     result.findings.sort_by(risk::order);
     result.refresh_summary();
     Ok(result)
@@ -227,29 +234,36 @@ fn cpe_lookups(package: &Package) -> Vec<(String, String)> {
 
 /// Groups raw matches into findings: per package, records whose ids meet.
 async fn build_findings(store: &VulnStore, sbom: &Sbom, raw: Vec<RawMatch>) -> Result<Vec<Finding>, MatchError> {
-    // Everything the matched records are called, to fetch each copy once.
-    let mut all_ids: BTreeSet<String> = raw.iter().map(|m| m.row.advisory_id.clone()).collect();
-    let matched: Vec<StoredAdvisory> = store.advisories(&all_ids.iter().cloned().collect::<Vec<_>>()).await?;
-    let mut records: HashMap<(String, String), Advisory> = HashMap::new();
-    for stored in matched {
-        for alias in &stored.advisory.aliases {
-            all_ids.insert(alias.clone());
-        }
-        records.insert((stored.source.clone(), stored.advisory.id.clone()), stored.advisory);
-    }
-    // Copies of every id and alias (NVD / CVE 5 records of the CVE, GHSA...), for scores and rejections.
+    // Every copy of the matched ids, then of their aliases not fetched yet
+    // (NVD / CVE 5 records of the CVE, GHSA...), for scores and rejections:
+    // each record is read once.
+    let matched_ids: BTreeSet<String> = raw.iter().map(|m| m.row.advisory_id.clone()).collect();
+    let mut copies = store.advisories(&matched_ids.iter().cloned().collect::<Vec<_>>()).await?;
+    let alias_ids: BTreeSet<String> = copies
+        .iter()
+        .flat_map(|stored| &stored.advisory.aliases)
+        .filter(|alias| !matched_ids.contains(*alias))
+        .cloned()
+        .collect();
+    copies.extend(store.advisories(&alias_ids.iter().cloned().collect::<Vec<_>>()).await?);
     let mut by_id: HashMap<String, Vec<StoredAdvisory>> = HashMap::new();
-    for stored in store.advisories(&all_ids.iter().cloned().collect::<Vec<_>>()).await? {
+    for stored in copies {
         by_id.entry(stored.advisory.id.clone()).or_default().push(stored);
     }
-    let cves: Vec<String> = all_ids.iter().filter(|id| id.starts_with("CVE-")).cloned().collect();
+    let records: HashMap<(&str, &str), &Advisory> = by_id
+        .values()
+        .flatten()
+        .map(|stored| ((stored.source.as_str(), stored.advisory.id.as_str()), &stored.advisory))
+        .collect();
+    let cves: Vec<String> =
+        matched_ids.iter().chain(&alias_ids).filter(|id| id.starts_with("CVE-")).cloned().collect();
     let kev: HashMap<String, _> = store.kev(&cves).await?.into_iter().map(|k| (k.cve.clone(), k)).collect();
     let epss: HashMap<String, _> = store.epss(&cves).await?.into_iter().map(|e| (e.cve.clone(), e)).collect();
 
     // Per package, union the matches whose id sets intersect.
     let mut per_package: BTreeMap<usize, Vec<(RawMatch, BTreeSet<String>)>> = BTreeMap::new();
     for m in raw {
-        let Some(record) = records.get(&(m.row.source.clone(), m.row.advisory_id.clone())) else { continue };
+        let Some(record) = records.get(&(m.row.source.as_str(), m.row.advisory_id.as_str())) else { continue };
         if record.withdrawn.is_some() {
             continue;
         }
@@ -293,7 +307,7 @@ fn union_by_ids(matches: Vec<(RawMatch, BTreeSet<String>)>) -> Vec<(Vec<RawMatch
 fn finding_from_group(
     package: &Package,
     (matches, ids): (Vec<RawMatch>, BTreeSet<String>),
-    records: &HashMap<(String, String), Advisory>,
+    records: &HashMap<(&str, &str), &Advisory>,
     by_id: &HashMap<String, Vec<StoredAdvisory>>,
     kev: &HashMap<String, portcullis_vulndb::KevEntry>,
     epss: &HashMap<String, portcullis_vulndb::EpssEntry>,
@@ -357,7 +371,7 @@ fn finding_from_group(
 
     let matched_records: Vec<(&RawMatch, &Advisory)> = matches
         .iter()
-        .filter_map(|m| records.get(&(m.row.source.clone(), m.row.advisory_id.clone())).map(|r| (m, r)))
+        .filter_map(|m| records.get(&(m.row.source.as_str(), m.row.advisory_id.as_str())).map(|r| (m, *r)))
         .collect();
 
     // Vendor severity first: the matched entry's own rating, then the record's.
@@ -444,6 +458,7 @@ fn finding_from_group(
             locations: package.locations.iter().map(|l| l.path.clone()).collect(),
             layer_index: package.introduced_in_layer,
         },
+        origin: None,
         state,
         fixed_in,
         severity,

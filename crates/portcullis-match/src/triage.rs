@@ -344,6 +344,7 @@ mod tests {
                 locations: vec![location.to_owned()],
                 layer_index: None,
             },
+            origin: None,
             state: FixState::Fixed,
             fixed_in: vec![],
             severity: Severity::High,
@@ -383,6 +384,7 @@ mod tests {
             ],
             ignored: vec![],
             expired_rules: vec![],
+            base_image: None,
             summary: Summary::default(),
             database: DatabaseStatus::default(),
         };

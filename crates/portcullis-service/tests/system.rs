@@ -111,6 +111,12 @@ async fn services_and_status(engine: Engine) {
     let (status, _) = admin(&server, Method::DELETE, "/system/services/analyzer/dead-host").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
+    // The routes are in the OpenAPI document.
+    let doc: Value = server.client.get(server.url("/swagger.json")).send().await.unwrap().json().await.unwrap();
+    for path in ["/accounts/{account}/users/{username}/credentials", "/system/feeds", "/system/queue/{id}/requeue"] {
+        assert!(doc["paths"][path].is_object(), "{path} missing from the OpenAPI document");
+    }
+
     let (status, codes) = as_user(&server, Method::GET, "/system/error_codes").await;
     assert_eq!(status, StatusCode::OK);
     let names: Vec<&str> = codes.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();

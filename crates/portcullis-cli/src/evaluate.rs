@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use comfy_table::{Table, presets::NOTHING};
-use portcullis_match::ScanResult;
+use portcullis_match::{BaseImage, ScanResult};
 use portcullis_policy::evaluate::{Evaluation, ImageIdentity, Status};
 use portcullis_policy::gates::EvalContext;
 use portcullis_policy::model::Bundle;
@@ -36,7 +36,7 @@ pub struct EvaluateArgs {
 }
 
 /// Options shared by `evaluate` and `scan --policy`.
-#[derive(Args, Clone)]
+#[derive(Args)]
 pub struct PolicyArgs {
     /// The policy bundle: Anchore JSON or YAML, v1 (`policies`, `whitelists`)
     /// or v2 (`rule_sets`, `allowlists`) naming. Default for `evaluate`: the
@@ -47,12 +47,14 @@ pub struct PolicyArgs {
     /// reference the image was read by, e.g. docker.io/library/debian:12).
     #[arg(long, value_name = "REF")]
     pub tag: Option<String>,
-    /// The number of leading layers that come from the base image; findings
-    /// in packages those layers installed count as base-image findings.
+    /// The number of leading layers that come from the base image: findings
+    /// in packages those layers installed are marked as the base image's.
     #[arg(long, value_name = "COUNT", conflicts_with = "base_image")]
     pub base_image_layers: Option<usize>,
     /// The base image the image was built FROM (any source; only its
     /// manifest and config are read): the layers the two share are the base.
+    /// Without this or --base-image-layers, the image's
+    /// org.opencontainers.image.base.name label is tried.
     #[arg(long, value_name = "SOURCE")]
     pub base_image: Option<String>,
 }
@@ -95,10 +97,13 @@ pub fn run(args: EvaluateArgs, db: &str, quiet: bool) -> Result<ExitCode> {
         1 => sboms.remove(0),
         n => bail!("{} holds {n} SBOMs; evaluate one platform at a time (--platform)", args.image.source),
     };
-    let scan = crate::scan::match_image(&sbom, db, args.no_auto_sync, quiet)?;
-    let mut policy = args.policy.clone();
-    policy.base_image_layers = base_layers(&args.policy, &args.image, &sbom)?;
-    let evaluation = evaluate(&bundle, &policy, &sbom, scan.as_ref())?;
+    let base = base_image(&args.policy, &args.image, &sbom)?;
+    let mut scan = crate::scan::match_image(&sbom, db, args.no_auto_sync, quiet)?;
+    if let (Some(scan), Some(base)) = (&mut scan, &base) {
+        scan.set_base_image(base.clone());
+    }
+    let base_layers = base.map(|base| base.layers);
+    let evaluation = evaluate(&bundle, args.policy.tag.as_deref(), base_layers, &sbom, scan.as_ref())?;
     for (format, file) in &outputs {
         let text = match format {
             EvaluationFormat::Table => render_table(&evaluation),
@@ -121,21 +126,22 @@ pub fn exit_code(evaluation: &Evaluation) -> ExitCode {
 /// The OCI annotation/label naming the image a build started FROM.
 pub const BASE_NAME_LABEL: &str = "org.opencontainers.image.base.name";
 
-/// How many leading layers are the base image's: `--base-image-layers`, or
-/// the layers `--base-image` shares with the image (by diff id, in order),
+/// The base image and how many leading layers are its: `--base-image-layers`,
+/// or the layers `--base-image` shares with the image (by diff id, in order),
 /// or else those shared with the image the `org.opencontainers.image.base.name`
 /// label names (best effort: a base that cannot be read is a warning).
-pub fn base_layers(args: &PolicyArgs, image_args: &ImageArgs, sbom: &Sbom) -> Result<Option<usize>> {
-    if args.base_image_layers.is_some() {
-        return Ok(args.base_image_layers);
+pub fn base_image(args: &PolicyArgs, image_args: &ImageArgs, sbom: &Sbom) -> Result<Option<BaseImage>> {
+    if let Some(layers) = args.base_image_layers {
+        return Ok(Some(BaseImage { layers, reference: None }));
     }
     if let Some(base) = &args.base_image {
-        return shared_layers(base, image_args, sbom).map(Some);
+        let layers = shared_layers(base, image_args, sbom)?;
+        return Ok(Some(BaseImage { layers, reference: Some(base.clone()) }));
     }
     let label = sbom.source.image.as_ref().and_then(|image| image.config.labels.get(BASE_NAME_LABEL));
     let Some(base) = label.filter(|name| !name.is_empty()) else { return Ok(None) };
     match shared_layers(base, image_args, sbom) {
-        Ok(shared) => Ok(Some(shared)),
+        Ok(layers) => Ok(Some(BaseImage { layers, reference: Some(base.clone()) })),
         Err(error) => {
             eprintln!("warning: the base image {base} named by the {BASE_NAME_LABEL} label cannot be read: {error:#}");
             Ok(None)
@@ -168,10 +174,17 @@ fn shared_layers(base: &str, image_args: &ImageArgs, sbom: &Sbom) -> Result<usiz
     Ok(shared)
 }
 
-/// Evaluates `bundle` on an analysed image and its (optional) vulnerability match.
-pub fn evaluate(bundle: &Bundle, args: &PolicyArgs, sbom: &Sbom, scan: Option<&ScanResult>) -> Result<Evaluation> {
-    let image = identity(args.tag.as_deref(), sbom)?;
-    let ctx = EvalContext { sbom, scan, now: chrono::Utc::now(), base_layers: args.base_image_layers };
+/// Evaluates `bundle` on an analysed image and its (optional) vulnerability
+/// match, as `tag` when given.
+pub fn evaluate(
+    bundle: &Bundle,
+    tag: Option<&str>,
+    base_layers: Option<usize>,
+    sbom: &Sbom,
+    scan: Option<&ScanResult>,
+) -> Result<Evaluation> {
+    let image = identity(tag, sbom)?;
+    let ctx = EvalContext { sbom, scan, now: chrono::Utc::now(), base_layers };
     let started = std::time::Instant::now();
     let evaluation = portcullis_policy::evaluate::evaluate(bundle, &image, &ctx);
     // bench/policy.sh reads this line for the evaluation time.
@@ -217,11 +230,19 @@ fn identity(tag: Option<&str>, sbom: &Sbom) -> Result<ImageIdentity> {
     Ok(identity)
 }
 
-/// A readable table of the decisions, then the verdict.
+/// A readable table of the decisions, then the verdict. When the base image
+/// is known, an ORIGIN column says whether each package decision is about
+/// the base image (`base`) or what this image added (`own`).
 pub fn render_table(evaluation: &Evaluation) -> String {
+    let with_origin = evaluation.decisions.iter().any(|decision| decision.origin.is_some());
     let mut table = Table::new();
     table.load_style(NOTHING);
-    table.set_header(["GATE", "TRIGGER", "ACTION", "TRIGGER ID", "MESSAGE"]);
+    let mut header = vec!["GATE", "TRIGGER", "ACTION", "TRIGGER ID"];
+    if with_origin {
+        header.push("ORIGIN");
+    }
+    header.push("MESSAGE");
+    table.set_header(header);
     for decision in &evaluation.decisions {
         let action = match &decision.allowlisted {
             Some(by) => format!(
@@ -232,13 +253,12 @@ pub fn render_table(evaluation: &Evaluation) -> String {
             ),
             None => decision.action.as_str().to_owned(),
         };
-        table.add_row([
-            decision.gate.clone(),
-            decision.trigger.clone(),
-            action,
-            decision.trigger_id.clone(),
-            decision.message.clone(),
-        ]);
+        let mut row = vec![decision.gate.clone(), decision.trigger.clone(), action, decision.trigger_id.clone()];
+        if with_origin {
+            row.push(decision.origin.map_or("-", |origin| origin.as_str()).to_owned());
+        }
+        row.push(decision.message.clone());
+        table.add_row(row);
     }
     let mut out = String::new();
     if !evaluation.decisions.is_empty() {

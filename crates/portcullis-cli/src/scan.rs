@@ -85,6 +85,9 @@ pub fn run(args: ScanArgs, db: &str, quiet: bool) -> Result<ExitCode> {
         n => bail!("{} holds {n} SBOMs; scan one at a time", args.image.source),
     };
 
+    // Before matching: a --base-image that cannot be read is an error, reported early.
+    let base = crate::evaluate::base_image(&args.policy, &args.image, &sbom)?;
+
     let started = Instant::now();
     let mut result = runtime
         .block_on(portcullis_match::match_sbom(&store, &sbom))
@@ -97,6 +100,9 @@ pub fn run(args: ScanArgs, db: &str, quiet: bool) -> Result<ExitCode> {
         "matched"
     );
     runtime.block_on(store.close());
+    if let Some(base) = &base {
+        result.set_base_image(base.clone());
+    }
 
     if args.only_fixed {
         result.findings.retain(|f| f.state == portcullis_vulndb::FixState::Fixed);
@@ -127,9 +133,8 @@ pub fn run(args: ScanArgs, db: &str, quiet: bool) -> Result<ExitCode> {
     // The policy sees the findings left after ignore rules and VEX.
     let evaluation = match &policy {
         Some(bundle) => {
-            let mut policy_args = args.policy.clone();
-            policy_args.base_image_layers = crate::evaluate::base_layers(&args.policy, &args.image, &sbom)?;
-            Some(crate::evaluate::evaluate(bundle, &policy_args, &sbom, Some(&result))?)
+            let base_layers = base.map(|base| base.layers);
+            Some(crate::evaluate::evaluate(bundle, args.policy.tag.as_deref(), base_layers, &sbom, Some(&result))?)
         }
         None => None,
     };

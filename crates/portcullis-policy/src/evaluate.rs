@@ -5,6 +5,7 @@
 //! override the policy result (the denylist first).
 
 use chrono::{DateTime, Utc};
+use portcullis_match::Origin;
 use regex::Regex;
 use serde::Serialize;
 use thiserror::Error;
@@ -120,6 +121,10 @@ pub struct Decision {
     /// The rule's action (the decision counts as GO when allowlisted).
     pub action: Action,
     pub allowlisted: Option<AllowlistedBy>,
+    /// For a decision about a package: whether the base image brought it in
+    /// or this image added it; absent when the base image is not known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -298,6 +303,7 @@ fn evaluate_policy(
                 message: found.message,
                 action: rule.action,
                 allowlisted,
+                origin: found.package.and_then(|package| package.origin),
             });
         }
     }

@@ -1,8 +1,10 @@
 //! The terminal report: one row per finding in the given (risk) order, then a
 //! summary line, a warning per expired ignore rule and the gate's verdict.
+//! When the base image is known, an ORIGIN column marks each finding `base`
+//! or `own` and the summary counts both.
 
 use comfy_table::{Table, presets::NOTHING};
-use portcullis_match::{IgnoreRule, ScanResult};
+use portcullis_match::{IgnoreRule, Origin, ScanResult, Summary};
 
 use crate::ScanReport;
 use crate::text::{SEVERITIES_DESCENDING, exploitation};
@@ -11,11 +13,17 @@ pub(crate) fn render(report: &ScanReport<'_>) -> String {
     let result = report.result;
     let mut out = String::new();
     if !result.findings.is_empty() {
+        // With a known base image, ORIGIN tells its findings from the image's own.
+        let with_origin = result.base_image.is_some();
         let mut table = Table::new();
         table.load_style(NOTHING);
-        table.set_header(["ID", "SEVERITY", "PACKAGE", "VERSION", "FIXED IN", "STATE", "RISK", "EXPLOITED"]);
+        let mut header = vec!["ID", "SEVERITY", "PACKAGE", "VERSION", "FIXED IN", "STATE", "RISK", "EXPLOITED"];
+        if with_origin {
+            header.push("ORIGIN");
+        }
+        table.set_header(header);
         for finding in &result.findings {
-            table.add_row([
+            let mut row = vec![
                 finding.id.clone(),
                 finding.severity.as_str().to_owned(),
                 finding.package.name.clone(),
@@ -24,7 +32,11 @@ pub(crate) fn render(report: &ScanReport<'_>) -> String {
                 finding.state.as_str().to_owned(),
                 format!("{:.1}", finding.risk),
                 exploitation(finding).unwrap_or_default(),
-            ]);
+            ];
+            if with_origin {
+                row.push(finding.origin.map_or("-", |origin| origin.as_str()).to_owned());
+            }
+            table.add_row(row);
         }
         // comfy-table pads every line with one leading space under the NOTHING preset.
         for line in table.to_string().lines() {
@@ -61,7 +73,10 @@ fn summary_line(result: &ScanResult) -> String {
                 (n > 0).then(|| format!("{n} {}", severity.as_str()))
             })
             .collect();
-        let findings = count(summary.findings, "finding", "findings");
+        let mut findings = count(summary.findings, "finding", "findings");
+        if result.base_image.is_some() {
+            findings.push_str(&format!(" ({})", origin_counts(summary)));
+        }
         parts.push(if by_severity.is_empty() { findings } else { format!("{findings}: {}", by_severity.join(", ")) });
         if summary.fixable > 0 {
             parts.push(format!("{} fixable", summary.fixable));
@@ -83,6 +98,19 @@ fn summary_line(result: &ScanResult) -> String {
         ));
     }
     parts.join("; ")
+}
+
+/// `80 from the base image, 3 added by this image`, plus the findings whose
+/// package's layer is unknown, when there are any.
+fn origin_counts(summary: &Summary) -> String {
+    let of = |origin: Origin| summary.by_origin.get(origin.as_str()).copied().unwrap_or(0);
+    let (base, own) = (of(Origin::Base), of(Origin::Own));
+    let mut text = format!("{base} from the base image, {own} added by this image");
+    let unknown = summary.findings.saturating_sub(base + own);
+    if unknown > 0 {
+        text.push_str(&format!(", {unknown} of unknown origin"));
+    }
+    text
 }
 
 fn count(n: u64, one: &str, many: &str) -> String {

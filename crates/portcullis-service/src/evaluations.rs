@@ -207,6 +207,27 @@ async fn save(
     Ok(())
 }
 
+/// Removes every stored evaluation of an image (its rows, then documents).
+pub async fn delete_for_image(state: &AppState, account: &str, digest: &str) -> Result<(), ServiceError> {
+    let rows = sqlx::query("SELECT eval_id FROM policy_evaluations WHERE account = $1 AND digest = $2")
+        .bind(account)
+        .bind(digest)
+        .fetch_all(state.db.pool())
+        .await?;
+    sqlx::query("DELETE FROM policy_evaluations WHERE account = $1 AND digest = $2")
+        .bind(account)
+        .bind(digest)
+        .execute(state.db.pool())
+        .await?;
+    for row in rows {
+        let eval_id: String = row.try_get("eval_id")?;
+        if let Err(error) = state.docs.delete(account, bucket::POLICY_EVALUATIONS, &eval_id).await {
+            tracing::warn!(%error, account, digest, eval_id, "cannot delete an evaluation document");
+        }
+    }
+    Ok(())
+}
+
 /// The newest stored evaluation of the image as `tag`.
 pub async fn last_evaluation(
     state: &AppState,

@@ -225,30 +225,31 @@ async fn remove_source(state: &AppState, feed: &str) -> Result<(), ServiceError>
 /// The sync runs as its own task, so a client that hangs up does not
 /// abandon it halfway with the lease held.
 pub async fn sync_now(state: &AppState, force: bool) -> ApiResult<Vec<FeedSyncResult>> {
-    let task_state = state.clone();
-    let task = tokio::spawn(async move { exclusive_sync(&task_state, force).await });
+    if !scheduler::take_lease(state, FEED_SYNC, LEASE_SECONDS).await? {
+        return Err(sync_running());
+    }
+    let task = tokio::spawn(leased_sync(state.clone(), force));
     let results =
         task.await.map_err(|e| ServiceError::Other(format!("the feed sync task ended abnormally: {e}")))??;
-    results.ok_or_else(sync_running)
+    Ok(results)
 }
 
-/// Syncs under the `feed_sync` lease; `None` when another sync holds it.
-async fn exclusive_sync(state: &AppState, force: bool) -> Result<Option<Vec<FeedSyncResult>>, ServiceError> {
-    if !scheduler::take_lease(state, FEED_SYNC, LEASE_SECONDS).await? {
-        return Ok(None);
-    }
-    let result = run_sync(state, force).await;
+/// Runs a sync whose `feed_sync` lease the caller took, then releases it.
+async fn leased_sync(state: AppState, force: bool) -> Result<Vec<FeedSyncResult>, ServiceError> {
+    let result = run_sync(&state, force).await;
     let error = result.as_ref().err().map(ToString::to_string);
-    if let Err(error) = scheduler::release(state, FEED_SYNC, error).await {
+    if let Err(error) = scheduler::release(&state, FEED_SYNC, error).await {
         tracing::warn!(%error, "cannot release the feed_sync lease; it expires by itself");
     }
-    result.map(Some)
+    result
 }
 
 /// The scheduled sync. Its own watcher row says when it is due; the sync
-/// itself takes the `feed_sync` lease like a requested one, so a disabled
-/// schedule never holds that lease, and a sync already running (requested,
-/// or on another process) makes this run a no-op.
+/// takes the `feed_sync` lease like a requested one (so a disabled
+/// schedule never holds it, and a sync already running makes this run a
+/// no-op) and runs apart from the scheduler loop: a sync can take many
+/// minutes, and the other watchers (notifications, ...) must not wait.
+/// Its outcome goes to the log and the event log.
 pub fn watcher() -> Watcher {
     Watcher {
         name: FEED_SYNC_SCHEDULE,
@@ -259,17 +260,16 @@ pub fn watcher() -> Watcher {
                 if !state.config.feeds.enabled {
                     return Ok(());
                 }
-                let Some(results) = exclusive_sync(&state, false).await? else {
+                if !scheduler::take_lease(&state, FEED_SYNC, LEASE_SECONDS).await? {
                     tracing::info!("scheduled feed sync skipped: a sync is already running");
                     return Ok(());
-                };
-                let failed: Vec<&str> =
-                    results.iter().filter(|r| r.status == SyncStatus::Failure).map(|r| r.feed.as_str()).collect();
-                if failed.is_empty() {
-                    Ok(())
-                } else {
-                    Err(ServiceError::Other(format!("feeds failed to sync: {}", failed.join(", "))))
                 }
+                tokio::spawn(async move {
+                    if let Err(error) = leased_sync(state, false).await {
+                        tracing::warn!(%error, "the scheduled feed sync failed");
+                    }
+                });
+                Ok(())
             })
         },
     }

@@ -398,8 +398,16 @@ async fn accounts_are_isolated(engine: Engine) {
     let theirs =
         wait_analysis(&server, &digest, Some((common::images::OTHER_USER, common::images::OTHER_PASSWORD))).await;
     assert_eq!(theirs["analysis_status"], "analyzed");
-    let (status, _) = send(other(&server, Method::DELETE, &format!("/images/{digest}"))).await;
+    // Its tag has an active subscription (analysis_update, made on add): refused
+    // without force, as in Anchore; force switches the subscriptions off.
+    let (status, refused) = send(other(&server, Method::DELETE, &format!("/images/{digest}"))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert!(refused["message"].as_str().unwrap().contains("active subscriptions"), "{refused}");
+    let (status, _) = send(other(&server, Method::DELETE, &format!("/images/{digest}?force=true"))).await;
     assert_eq!(status, StatusCode::OK);
+    let (_, subscriptions) = send(other(&server, Method::GET, "/subscriptions")).await;
+    let subscriptions = subscriptions.as_array().unwrap();
+    assert!(!subscriptions.is_empty() && subscriptions.iter().all(|s| s["active"] == false), "{subscriptions:?}");
     let (status, mine) = send(server.admin(Method::GET, &format!("/images/{digest}"))).await;
     assert_eq!(status, StatusCode::OK, "deleting theirs left mine: {mine}");
     server.stop().await;

@@ -3,7 +3,7 @@
 //! the matches of one trigger on one image. [`evaluate_trigger`] dispatches.
 
 use chrono::{DateTime, Utc};
-use portcullis_match::ScanResult;
+use portcullis_match::{Origin, ScanResult};
 use portcullis_sbom::Sbom;
 use thiserror::Error;
 
@@ -33,8 +33,9 @@ pub struct EvalContext<'a> {
     /// "Now" for expiry and age checks (fixed in tests).
     pub now: DateTime<Utc>,
     /// Number of leading layers that belong to the base image, when known
-    /// (`--base-image` or the `org.opencontainers.image.base.digest` label):
-    /// findings in packages introduced by those layers are "base" findings.
+    /// (`--base-image`, `--base-image-layers` or the image's
+    /// `org.opencontainers.image.base.name` label): packages introduced by
+    /// those layers have [`Origin::Base`].
     pub base_layers: Option<usize>,
 }
 
@@ -46,7 +47,7 @@ pub struct TriggerMatch {
     pub trigger_id: String,
     pub message: String,
     /// The package (name, version, first location) the match is about, for
-    /// allowlist items scoped to a package, version or path.
+    /// allowlist items scoped to a package, version or path, and its origin.
     pub package: Option<MatchedPackage>,
 }
 
@@ -55,6 +56,9 @@ pub struct MatchedPackage {
     pub name: String,
     pub version: String,
     pub path: Option<String>,
+    /// Base image or own layers, when [`EvalContext::base_layers`] and the
+    /// package's layer are known.
+    pub origin: Option<Origin>,
 }
 
 impl TriggerMatch {

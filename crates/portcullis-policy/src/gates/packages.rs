@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use portcullis_sbom::{FileRecord, OwnedFile, Package, PackageType, Sbom};
+use portcullis_match::Origin;
 use portcullis_version::Scheme;
 
 use super::files::files_by_path;
@@ -15,19 +16,21 @@ const GATE: &str = "packages";
 
 pub fn evaluate(trigger: &str, params: &Params, ctx: &EvalContext<'_>) -> Result<Vec<TriggerMatch>, GateError> {
     match trigger {
-        "required_package" => required_package(params, ctx.sbom),
-        "verify" => verify(params, ctx.sbom),
-        "blacklist" => blacklist(params, ctx.sbom),
+        "required_package" => required_package(params, ctx),
+        "verify" => verify(params, ctx),
+        "blacklist" => blacklist(params, ctx),
         other => Err(unknown_trigger(GATE, other)),
     }
 }
 
-/// The package a match is about, for allowlist items scoped to it.
-pub(crate) fn matched_package(package: &Package) -> MatchedPackage {
+/// The package a match is about, for allowlist items scoped to it and for
+/// the decision's origin.
+pub(crate) fn matched_package(package: &Package, ctx: &EvalContext<'_>) -> MatchedPackage {
     MatchedPackage {
         name: package.name.clone(),
         version: package.version.clone(),
         path: package.locations.first().map(|location| location.path.clone()),
+        origin: Origin::of(package.introduced_in_layer, ctx.base_layers),
     }
 }
 
@@ -44,7 +47,7 @@ fn os_scheme(package_type: PackageType) -> Option<Scheme> {
     }
 }
 
-fn required_package(params: &Params, sbom: &Sbom) -> Result<Vec<TriggerMatch>, GateError> {
+fn required_package(params: &Params, ctx: &EvalContext<'_>) -> Result<Vec<TriggerMatch>, GateError> {
     let name = params.required("name")?;
     let version = params.str("version");
     let minimum = match params.str("version_match_type").unwrap_or("exact") {
@@ -52,7 +55,7 @@ fn required_package(params: &Params, sbom: &Sbom) -> Result<Vec<TriggerMatch>, G
         "minimum" => true,
         other => return Err(GateError::Invalid(format!("version_match_type {other:?} is neither exact nor minimum"))),
     };
-    let installed: Vec<&Package> = os_packages(sbom).filter(|p| p.name == name).collect();
+    let installed: Vec<&Package> = os_packages(ctx.sbom).filter(|p| p.name == name).collect();
     let Some(first) = installed.first() else {
         let message = match version {
             Some(version) => format!("Required input package ({name},{version}) is not present in container image"),
@@ -81,7 +84,7 @@ fn required_package(params: &Params, sbom: &Sbom) -> Result<Vec<TriggerMatch>, G
         )
     };
     let mut found = TriggerMatch::new(GATE, "required_package", message);
-    found.package = Some(matched_package(first));
+    found.package = Some(matched_package(first, ctx));
     Ok(vec![found])
 }
 
@@ -92,10 +95,10 @@ fn compare(package: &Package, version: &str) -> Result<Ordering, GateError> {
     scheme.compare(&package.version, version).map_err(|e| GateError::Invalid(format!("package {}: {e}", package.name)))
 }
 
-fn blacklist(params: &Params, sbom: &Sbom) -> Result<Vec<TriggerMatch>, GateError> {
+fn blacklist(params: &Params, ctx: &EvalContext<'_>) -> Result<Vec<TriggerMatch>, GateError> {
     let name = params.required("name")?;
     let version = params.str("version");
-    Ok(os_packages(sbom)
+    Ok(os_packages(ctx.sbom)
         .filter(|p| p.name == name && version.is_none_or(|v| p.version == v))
         .map(|p| {
             let message = match version {
@@ -103,7 +106,7 @@ fn blacklist(params: &Params, sbom: &Sbom) -> Result<Vec<TriggerMatch>, GateErro
                 None => format!("Package is blacklisted: {}", p.name),
             };
             let mut found = TriggerMatch::new(GATE, "blacklist", message);
-            found.package = Some(matched_package(p));
+            found.package = Some(matched_package(p, ctx));
             found
         })
         .collect())
@@ -125,7 +128,7 @@ impl Verification {
     }
 }
 
-fn verify(params: &Params, sbom: &Sbom) -> Result<Vec<TriggerMatch>, GateError> {
+fn verify(params: &Params, ctx: &EvalContext<'_>) -> Result<Vec<TriggerMatch>, GateError> {
     let only_packages = params.csv("only_packages");
     let only_directories = params.csv("only_directories");
     let only_check = match params.str("check") {
@@ -134,9 +137,9 @@ fn verify(params: &Params, sbom: &Sbom) -> Result<Vec<TriggerMatch>, GateError> 
         Some("missing") => Some(Verification::Missing),
         Some(other) => return Err(GateError::Invalid(format!("check {other:?} is neither changed nor missing"))),
     };
-    let files = files_by_path(sbom);
+    let files = files_by_path(ctx.sbom);
     let mut matches = Vec::new();
-    for package in os_packages(sbom).filter(|p| only_packages.is_empty() || only_packages.contains(&p.name)) {
+    for package in os_packages(ctx.sbom).filter(|p| only_packages.is_empty() || only_packages.contains(&p.name)) {
         for owned in package
             .files
             .iter()
@@ -151,7 +154,7 @@ fn verify(params: &Params, sbom: &Sbom) -> Result<Vec<TriggerMatch>, GateError> 
                     status.as_str()
                 );
                 let mut found = TriggerMatch::new(GATE, "verify", message);
-                found.package = Some(matched_package(package));
+                found.package = Some(matched_package(package, ctx));
                 matches.push(found);
             }
         }

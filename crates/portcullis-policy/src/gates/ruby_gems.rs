@@ -58,7 +58,7 @@ impl Language {
             None => format!("{}: {name}", self.blacklisted),
         };
         let mut found = TriggerMatch::new(self.gate, trigger, message);
-        found.package = Some(matched_package(package));
+        found.package = Some(matched_package(package, ctx));
         Ok(vec![found])
     }
 

@@ -5,7 +5,7 @@
 //! `policy/gates/vulnerabilities.py`, so existing allowlists keep matching.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use portcullis_match::{Finding, ScanResult};
+use portcullis_match::{Finding, Origin, ScanResult};
 use portcullis_vulndb::{Cvss, FixState, Severity};
 use regex::Regex;
 
@@ -206,7 +206,8 @@ impl PackageRule {
         if self.vendor_only && finding.state == FixState::WontFix {
             return None;
         }
-        if self.ignore_base_image_findings && in_base_image(finding, base_layers) {
+        let origin = Origin::of(finding.package.layer_index, base_layers);
+        if self.ignore_base_image_findings && origin == Some(Origin::Base) {
             return None;
         }
         if !os
@@ -274,6 +275,7 @@ impl PackageRule {
                 name: package.name.clone(),
                 version: package.version.clone(),
                 path: package.locations.first().cloned(),
+                origin,
             }),
         })
     }
@@ -366,12 +368,6 @@ fn has_vulnerability(scan: &ScanResult, id: &str, vendor_only: bool) -> bool {
 
 fn is_os_package(package_type: &str) -> bool {
     matches!(package_type, "deb" | "rpm" | "apk")
-}
-
-/// A package introduced by one of the base image's layers. Unknown layers
-/// count as the image's own, so that they are never hidden.
-fn in_base_image(finding: &Finding, base_layers: Option<usize>) -> bool {
-    matches!((finding.package.layer_index, base_layers), (Some(layer), Some(base)) if layer < base)
 }
 
 /// The package type as Anchore names it in messages.

@@ -153,10 +153,7 @@ fn delete_response(digest: &str, outcome: &Deleted) -> DeleteImageResponse {
     let (status, detail) = match outcome {
         Deleted::Deleted => (DeleteImageStatus::Deleting, None),
         Deleted::NotFound => (DeleteImageStatus::NotFound, Some("no such image".to_owned())),
-        Deleted::Analyzing => (
-            DeleteImageStatus::DeleteFailed,
-            Some("the image is being analyzed; delete with force=true to cancel the analysis".to_owned()),
-        ),
+        Deleted::Analyzing | Deleted::Subscribed(_) => (DeleteImageStatus::DeleteFailed, Some(refusal(outcome))),
     };
     DeleteImageResponse { digest: digest.to_owned(), status, detail }
 }
@@ -210,9 +207,21 @@ async fn delete_image(
     match outcome {
         Deleted::Deleted => Ok(Json(delete_response(&digest, &outcome))),
         Deleted::NotFound => Err(not_found(&digest)),
-        Deleted::Analyzing => Err(ApiError::conflict(format!(
-            "image {digest} is being analyzed; delete with force=true to cancel the analysis"
-        ))),
+        Deleted::Analyzing | Deleted::Subscribed(_) => {
+            Err(ApiError::conflict(format!("image {digest}: {}", refusal(&outcome))))
+        }
+    }
+}
+
+/// Why a delete without `force` was refused.
+fn refusal(outcome: &Deleted) -> String {
+    match outcome {
+        Deleted::Subscribed(tags) => format!(
+            "the image is the current image of {} with active subscriptions; delete with force=true to \
+             deactivate them and delete it",
+            tags.join(", ")
+        ),
+        _ => "the image is being analyzed; delete with force=true to cancel the analysis".to_owned(),
     }
 }
 

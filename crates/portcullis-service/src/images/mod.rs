@@ -587,7 +587,9 @@ pub async fn add_image(
     };
     sqlx::query(
         "INSERT INTO image_tags (account, digest, registry, repository, tag, tag_detected_at, detected_seq)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (account, digest, registry, repository, tag)
+         DO UPDATE SET tag_detected_at = $6, detected_seq = $7",
     )
     .bind(account)
     .bind(&digest)
@@ -649,6 +651,9 @@ pub enum Deleted {
     NotFound,
     /// Refused: the image is being analysed (and `force` was not given).
     Analyzing,
+    /// Refused: the image is the current digest of these tags, which have
+    /// active subscriptions (and `force` was not given).
+    Subscribed(Vec<String>),
 }
 
 /// Removes an image: its rows, pending analysis and documents.
@@ -656,6 +661,33 @@ pub async fn delete_image(state: &AppState, account: &str, digest: &str, force: 
     let Some(row) = image_row(state, account, digest).await? else { return Ok(Deleted::NotFound) };
     if row.analysis_status == AnalysisStatus::Analyzing && !force {
         return Ok(Deleted::Analyzing);
+    }
+    // As in Anchore: the current image of a watched tag is kept unless
+    // forced, and forcing switches those subscriptions off.
+    let mut watched = Vec::new();
+    for tag in tags_of(state, account, &[digest.to_owned()]).await? {
+        let fulltag = tag.fulltag();
+        if latest_digest_for_tag(state, account, &fulltag).await?.as_deref() != Some(digest) {
+            continue;
+        }
+        let active: Vec<_> = crate::subscriptions::list(state, account, Some(&fulltag), None)
+            .await?
+            .into_iter()
+            .filter(|s| s.active)
+            .collect();
+        if active.is_empty() {
+            continue;
+        }
+        if force {
+            for subscription in active {
+                crate::subscriptions::update(state, account, &subscription.subscription_id, Some(false), None).await?;
+            }
+        } else {
+            watched.push(fulltag);
+        }
+    }
+    if !watched.is_empty() {
+        return Ok(Deleted::Subscribed(watched));
     }
     state.queue.cancel(queue::ANALYZE, account, &job_key(account, digest)).await?;
     let mut tx = state.db.pool().begin().await?;
@@ -667,6 +699,7 @@ pub async fn delete_image(state: &AppState, account: &str, digest: &str, force: 
             .await?;
     }
     tx.commit().await?;
+    crate::evaluations::delete_for_image(state, account, digest).await?;
     // Rows first: once they are gone nothing reads the documents, so a
     // document that fails to go away is an orphan, never a half image.
     for name in IMAGE_BUCKETS {

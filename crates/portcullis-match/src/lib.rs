@@ -23,7 +23,7 @@ pub use matcher::{MatchError, match_sbom};
 pub use triage::{IgnoreFile, IgnoreRule, TriageError, VexDocument};
 
 /// Version of the scan JSON document.
-pub const SCAN_SCHEMA_VERSION: &str = "1.0";
+pub const SCAN_SCHEMA_VERSION: &str = "1.1";
 
 /// One vulnerability in one package.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

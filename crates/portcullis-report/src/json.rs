@@ -2,7 +2,9 @@
 
 use std::borrow::Cow;
 
-use portcullis_match::{DatabaseSource, Finding, GateResult, IgnoreRule, IgnoredFinding, SCAN_SCHEMA_VERSION, Summary};
+use portcullis_match::{
+    BaseImage, DatabaseSource, Finding, GateResult, IgnoreRule, IgnoredFinding, SCAN_SCHEMA_VERSION, Summary,
+};
 use portcullis_sbom::{Distro, SourceInfo};
 use serde::Serialize;
 
@@ -17,6 +19,7 @@ struct Document<'a> {
     tool: Tool,
     source: &'a SourceInfo,
     distro: Option<&'a Distro>,
+    base_image: Option<&'a BaseImage>,
     database: Database<'a>,
     summary: &'a Summary,
     gate: Option<&'a GateResult>,
@@ -49,6 +52,7 @@ pub(crate) fn render(report: &ScanReport<'_>) -> Result<String, ReportError> {
         tool: Tool { name: "portcullis", version: TOOL_VERSION },
         source: &report.sbom.source,
         distro: report.sbom.distro.as_ref(),
+        base_image: report.result.base_image.as_ref(),
         database: Database {
             location: without_password(&report.result.database.location),
             sources: &report.result.database.sources,

@@ -179,11 +179,15 @@ fn anchore_status(decision: &Decision) -> String {
 
 /// One suite; STOP decisions fail, WARN and GO ones pass with their message
 /// as output, allowlisted ones are skipped with the allowlist item and its
-/// reason, problems are errors. An image failed by the denylist or by the
-/// bundle's unmapped action, which no decision shows, gets a failing
-/// `final action` case so the suite fails as the evaluation does.
+/// reason, problems are errors. On an image the bundle allowlists, STOP
+/// decisions are skipped too, saying so: the evaluation passes, so must the
+/// suite. An image failed by the denylist or by the bundle's unmapped
+/// action, which no decision shows, gets a failing `final action` case so
+/// the suite fails as the evaluation does.
 fn junit(evaluation: &Evaluation) -> Result<String, ReportError> {
-    let mut cases: Vec<Case> = evaluation.decisions.iter().map(decision_case).collect();
+    let image_allowlisted = evaluation.final_action_reason == FinalActionReason::Allowlisted;
+    let mut cases: Vec<Case> =
+        evaluation.decisions.iter().map(|decision| decision_case(decision, image_allowlisted)).collect();
     cases.extend(evaluation.problems.iter().map(|problem| Case {
         classname: "evaluation problem".to_owned(),
         name: problem_location(problem),
@@ -235,12 +239,15 @@ fn junit(evaluation: &Evaluation) -> Result<String, ReportError> {
     crate::junit::write_suite(&Suite { name, properties, cases })
 }
 
-fn decision_case(decision: &Decision) -> Case {
+fn decision_case(decision: &Decision, image_allowlisted: bool) -> Case {
     let outcome = match (&decision.allowlisted, decision.action) {
         (Some(by), _) => {
             let reason = by.reason.as_deref().map(|reason| format!(": {reason}")).unwrap_or_default();
             Outcome::Skipped { reason: format!("allowlisted by {}/{}{reason}", by.allowlist_id, by.item_id) }
         }
+        (None, Action::Stop) if image_allowlisted => Outcome::Skipped {
+            reason: format!("{IMAGE_ALLOWLISTED}; the rule would STOP: {}", decision.message),
+        },
         (None, Action::Stop) => Outcome::Failure {
             message: decision.message.clone(),
             kind: "STOP",
@@ -273,14 +280,20 @@ fn problem_location(problem: &Problem) -> String {
 /// Name of the fingerprint; the `/v1` changes if what is hashed ever changes.
 const DECISION_FINGERPRINT: &str = "portcullisPolicyDecision/v1";
 
+/// Why the decisions on an image of the bundle's allowlisted images do not count.
+const IMAGE_ALLOWLISTED: &str = "the image is on the bundle's allowlisted images, so its final action is GO";
+
 /// One rule per gate and trigger (in order of first result), one result per
 /// decision that is not allowlisted (an allowlisted one would still be an
-/// alert to GitHub). SARIF needs no location, but GitHub does: a dockerfile
-/// gate decision points at `Dockerfile`, any other at the image reference
-/// (as a relative URI), with the image as the logical location. Problems
-/// are tool execution notifications, and make the invocation unsuccessful.
+/// alert to GitHub). On an image the bundle allowlists, every result is a
+/// `note` with the property `imageAllowlisted`, as none of them gates it.
+/// SARIF needs no location, but GitHub does: a dockerfile gate decision
+/// points at `Dockerfile`, any other at the image reference (as a relative
+/// URI), with the image as the logical location. Problems are tool
+/// execution notifications, and make the invocation unsuccessful.
 fn sarif(evaluation: &Evaluation) -> Result<String, ReportError> {
     let image = image_reference(&evaluation.image);
+    let image_allowlisted = evaluation.final_action_reason == FinalActionReason::Allowlisted;
     let mut rule_ids: Vec<String> = Vec::new();
     let mut rules = Vec::new();
     let mut results = Vec::new();
@@ -300,11 +313,24 @@ fn sarif(evaluation: &Evaluation) -> Result<String, ReportError> {
             }
         };
         let level = match decision.action {
+            _ if image_allowlisted => "note",
             Action::Stop => "error",
             Action::Warn => "warning",
             Action::Go => "note",
         };
         let path = if decision.gate == "dockerfile" { "Dockerfile" } else { image.as_str() };
+        let mut properties = json!({
+            "policyId": decision.policy_id,
+            "ruleId": decision.rule_id,
+            "triggerId": decision.trigger_id,
+            "action": decision.action,
+        });
+        if let Some(origin) = decision.origin {
+            properties["origin"] = json!(origin);
+        }
+        if image_allowlisted {
+            properties["imageAllowlisted"] = json!(true);
+        }
         results.push(json!({
             "ruleId": rule_id,
             "ruleIndex": rule_index,
@@ -315,7 +341,7 @@ fn sarif(evaluation: &Evaluation) -> Result<String, ReportError> {
                 DECISION_FINGERPRINT:
                     sarif::sha256_hex(&format!("{} {} {}", decision.gate, decision.trigger, decision.trigger_id)),
             },
-            "properties": {"policyId": decision.policy_id, "ruleId": decision.rule_id, "triggerId": decision.trigger_id},
+            "properties": properties,
         }));
     }
     let notifications: Vec<Value> = evaluation

@@ -201,14 +201,18 @@ fn result(finding: &Finding, rule_index: usize) -> Value {
         Severity::Medium => "warning",
         Severity::Low | Severity::Negligible | Severity::Unknown => "note",
     };
-    json!({
+    let mut result = json!({
         "ruleId": finding.id,
         "ruleIndex": rule_index,
         "level": level,
         "message": {"text": finding_sentence(finding)},
         "locations": [location(artifact_path(finding), &finding.package.purl, "package")],
         "partialFingerprints": {FINGERPRINT: sha256_hex(&format!("{} {}", finding.id, finding.package.id))},
-    })
+    });
+    if let Some(origin) = finding.origin {
+        result["properties"] = json!({"origin": origin});
+    }
+    result
 }
 
 /// The package's evidence file without its leading `/` (GitHub refuses

@@ -160,7 +160,7 @@ fn json_document_has_every_top_level_field_and_reads_back() {
         ["schema", "tool", "source", "distro", "database", "summary", "gate", "findings", "ignored", "expired_rules"];
     expected.sort();
     assert_eq!(keys, expected);
-    assert_eq!(doc["schema"]["version"], "1.0");
+    assert_eq!(doc["schema"]["version"], "1.1");
     assert_eq!(doc["schema"]["url"], SCAN_SCHEMA_URL);
     assert_eq!(doc["tool"]["name"], "portcullis");
     assert_eq!(doc["tool"]["version"], env!("CARGO_PKG_VERSION"));

@@ -454,9 +454,13 @@ pub fn system(session: &Session, command: SystemCommand, quiet: bool) -> Result<
     Ok(0)
 }
 
-/// The first enabled feed group never synced.
+/// The first enabled feed group never synced; a feed never synced at all
+/// has no groups yet, so it counts by its name.
 fn unsynced_feed(feeds: &[FeedMetadata]) -> Option<String> {
     feeds.iter().filter(|feed| feed.enabled).find_map(|feed| {
+        if feed.groups.is_empty() {
+            return feed.last_full_sync.is_none().then(|| feed.name.clone());
+        }
         let group = feed.groups.iter().find(|group| group.enabled && group.last_sync.is_none())?;
         Some(format!("{}/{}", feed.name, group.name))
     })
@@ -483,6 +487,16 @@ pub fn feeds_table(feeds: &[FeedMetadata]) -> String {
     let mut rows = Vec::new();
     for feed in feeds {
         let name = if feed.enabled { feed.name.clone() } else { format!("{}(disabled)", feed.name) };
+        // A feed never synced has no groups yet; it still gets a row, or a
+        // fresh server would list nothing.
+        if feed.groups.is_empty() {
+            let last_sync = match feed.last_full_sync {
+                Some(at) => at.to_rfc3339(),
+                None if feed.enabled => "pending".to_owned(),
+                None => "-".to_owned(),
+            };
+            rows.push(vec![name.clone(), "-".to_owned(), last_sync, "0".to_owned()]);
+        }
         for group in &feed.groups {
             let last_sync = match group.last_sync {
                 Some(at) => at.to_rfc3339(),

@@ -272,6 +272,8 @@ fn images_feeds_policies_subscriptions_and_events() {
     let registry = TestRegistry::start(RegistryAuth::None);
     let gated = GatedRegistry::start(dir.path(), &app_image("2.20.0"));
     let (_, app) = push(&registry, dir.path(), &app_image("2.19.1"), "lab/app:1");
+    let (broken_image, broken) = push(&registry, dir.path(), &app_image("0.0.1"), "lab/broken:1");
+    registry.corrupt_blob(&broken_image.layers[1].digest);
     let feeds = portcullis_testkit::data::feeds_root();
     let sources = format!(
         "debian-tracker={},osv-pypi={}",
@@ -281,53 +283,163 @@ fn images_feeds_policies_subscriptions_and_events() {
     let server = Server::start(&[registry.host(), gated.server.host()], &[("PORTCULLIS_FEEDS_FROM", &sources)]);
 
     // Feeds: configured but never synced, so the server is not ready yet.
-    let run = server.cli(&["system", "feeds", "list"]).ok();
-    eprintln!("FEEDS LIST\n{}", run.stdout);
-    server.cli(&["system", "wait", "--timeout", "1", "--interval", "1"]).code(2).says("still waiting for feed");
-    let run = server.cli(&["system", "feeds", "sync"]).ok();
-    eprintln!("FEEDS SYNC\n{}", run.stdout);
-    let run = server.cli(&["system", "feeds", "list"]).ok();
-    eprintln!("FEEDS LIST\n{}", run.stdout);
-    server.cli(&["system", "wait", "--timeout", "30", "--interval", "1"]).ok().shows(&["Server is ready"]);
-    let run = server.cli(&["system", "status"]).ok();
-    eprintln!("STATUS\n{}", run.stdout);
+    server.cli(&["system", "status"]).ok().shows(&["Service apiext (", "): up", "Engine DB Version: "]);
+    let status = server.json(&["system", "status"]);
+    assert!(status["service_states"].as_array().unwrap().iter().all(|s| s["status"] == true), "{status}");
+    let listed = server.cli(&["system", "feeds", "list"]).ok();
+    assert!(listed.stdout.lines().any(|l| l.contains("debian-tracker") && l.contains("pending")), "{}", listed.stdout);
+    server.cli(&["system", "wait", "--timeout", "1", "--interval", "1"]).code(2).says("still waiting for feed debian-tracker");
+    server.cli(&["system", "wait", "--no-feeds", "--timeout", "10"]).ok().shows(&["Server is ready"]);
+    let synced = server.cli(&["system", "feeds", "sync"]).ok().shows(&["Records Updated", "osv-pypi"]);
+    assert!(synced.stdout.lines().any(|l| l.contains("debian-tracker") && l.contains("success")), "{}", synced.stdout);
+    let listed = server.json(&["system", "feeds", "list"]);
+    let osv = listed.as_array().unwrap().iter().find(|feed| feed["name"] == "osv-pypi").unwrap();
+    assert!(osv["groups"][0]["record_count"].as_u64().unwrap() > 1000, "{listed}");
+    server.cli(&["system", "feeds", "list"]).ok().shows(&["security-tracker-lists-2023-04", "vulns"]);
+    assert_eq!(server.json(&["system", "wait", "--timeout", "30", "--interval", "1"]), json!({"ready": true}));
 
     // The gated image is analyzing until its layers are let through; with
     // one analyzer worker, the image added after it waits its turn.
     let gated_tag = gated.reference("gated/app:1");
-    let run = server.cli(&["image", "add", &gated_tag]).ok();
-    eprintln!("ADD\n{}", run.stdout);
+    server.cli(&["image", "add", &gated_tag]).ok().shows(&["Analysis Status: not_analyzed", &gated_tag]);
     wait_image(&server, &gated_tag, "analyzing", |image| image["analysis_status"] == "analyzing");
     server.cli(&["image", "vuln", &gated_tag, "all"]).code(100).says("is being analyzed");
     let added = server.json(&["image", "add", &app, "--annotation", "team=web"]);
     let digest = added[0]["imageDigest"].as_str().unwrap().to_owned();
-    server.cli(&["image", "vuln", &app, "all"]).code(101).says("not_analyzed");
+    assert_eq!(added[0]["annotations"], json!({"team": "web"}));
+    server.cli(&["image", "vuln", &app, "all"]).code(101).says("is not analyzed (not_analyzed)");
+    server.cli(&["image", "wait", &app, "--timeout", "1", "--interval", "1"]).code(2).says("is still not_analyzed");
     gated.open();
-    let run = server.cli(&["image", "wait", &app, "--interval", "1"]).ok().shows(&["Analysis Status: analyzed"]);
-    eprintln!("WAIT\n{}", run.stdout);
-    for args in [
-        vec!["image", "list"],
-        vec!["image", "list", "--full"],
-        vec!["image", "get", &digest],
-        vec!["image", "vuln", &app],
-        vec!["image", "vuln", &app, "os"],
-        vec!["image", "vuln", &app, "non-os"],
-        vec!["image", "content", &app],
-        vec!["image", "content", &app, "os"],
-        vec!["image", "content", &app, "python"],
-        vec!["image", "content", &app, "files"],
-        vec!["image", "metadata", &app],
-        vec!["image", "metadata", &app, "manifest"],
-        vec!["image", "metadata", &app, "docker_history"],
-        vec!["image", "metadata", &app, "dockerfile"],
-        vec!["evaluate", "check", &app],
-        vec!["evaluate", "check", &app, "--detail"],
-        vec!["subscription", "list"],
-        vec!["event", "list"],
-        vec!["policy", "list"],
-    ] {
-        let run = server.cli(&args);
-        eprintln!("=== {args:?} -> {}\n{}{}", run.code, run.stdout, run.stderr);
+    server
+        .cli(&["image", "wait", &app, "--interval", "1"])
+        .ok()
+        .shows(&["Analysis Status: analyzed", "Distro: debian", "Annotations: team=web"]);
+
+    // Listing and looking up by tag, digest and digest pull string.
+    let list = server.cli(&["image", "list", "--full"]).ok();
+    assert!(
+        list.stdout.lines().any(|l| l.contains(&app) && l.contains(&digest) && l.contains("analyzed")),
+        "{}",
+        list.stdout
+    );
+    let images = server.json(&["image", "list"]);
+    assert_eq!(images.as_array().unwrap().len(), 2, "{images}");
+    let pull_string = format!("{}/lab/app@{digest}", registry.host());
+    for name in [app.as_str(), digest.as_str(), pull_string.as_str()] {
+        server.cli(&["image", "get", name]).ok().shows(&[&format!("Image Digest: {digest}"), "Layer Count: 2"]);
     }
-    panic!("explore");
+    server.cli(&["image", "get", &registry.image("lab/absent:1")]).code(2).says("the server has no image");
+    let missing = format!("sha256:{}", "0".repeat(64));
+    server.cli(&["image", "get", &missing]).code(1).says("404");
+
+    // Vulnerabilities, content and metadata.
+    server.cli(&["image", "vuln", &app]).ok().shows(&["os: available", "non-os: available", "all: available"]);
+    let os = server.cli(&["image", "vuln", &app, "os"]).ok().shows(&["CVE-2024-0727", "libssl3-3.0.9-1", "debian:12"]);
+    assert!(!os.stdout.contains("requests"), "{}", os.stdout);
+    server.cli(&["image", "vuln", &app, "non-os"]).ok().shows(&["CVE-2018-18074", "requests-2.19.1", "2.20.0"]);
+    let all = server.json(&["image", "vuln", &app, "all"]);
+    let found: Vec<&str> = all["vulnerabilities"].as_array().unwrap().iter().map(|v| v["vuln"].as_str().unwrap()).collect();
+    assert!(found.contains(&"CVE-2024-0727") && found.contains(&"CVE-2023-32681"), "{all}");
+    assert_eq!(all["imageDigest"], digest.as_str());
+    server.cli(&["image", "content", &app]).ok().shows(&["os: available", "python: available", "files: available"]);
+    server.cli(&["image", "content", &app, "os"]).ok().shows(&["libssl3", "3.0.9-1", "tar"]);
+    server.cli(&["image", "content", &app, "python"]).ok().shows(&["requests", "2.19.1"]);
+    server.cli(&["image", "content", &app, "files"]).ok().shows(&["/var/lib/dpkg/status", "/etc/os-release"]);
+    let python = server.json(&["image", "content", &app, "python"]);
+    assert_eq!(python["content"][0]["package"], "requests", "{python}");
+    server.cli(&["image", "content", &app, "no_such_type"]).code(1).says("404");
+    server.cli(&["image", "metadata", &app]).ok().shows(&["manifest: available", "docker_history: available"]);
+    server.cli(&["image", "metadata", &app, "manifest"]).ok().shows(&["Metadata Type: manifest", "schemaVersion"]);
+    server.cli(&["image", "metadata", &app, "docker_history"]).ok().shows(&["RUN pip install requests"]);
+    server.cli(&["image", "metadata", &app, "dockerfile"]).ok().shows(&["Metadata: FROM scratch", "ADD rootfs /"]);
+    let manifest = server.json(&["image", "metadata", &app, "manifest"]);
+    assert_eq!(manifest["metadata_type"], "manifest", "{manifest}");
+
+    // Policies and evaluations: the default bundle passes, a STOP bundle fails.
+    server.cli(&["evaluate", "check", &app]).ok().shows(&["Status: pass", "Policy ID: portcullis-default"]);
+    server
+        .cli(&["evaluate", "check", &digest, "--detail"])
+        .ok()
+        .shows(&[&format!("Full Tag: {app}"), "Final Action: warn", "Gate", "HEALTHCHECK"]);
+    let bundle = server.write("stop.json", &stop_bundle("stop").to_string());
+    server.cli(&["policy", "add", bundle.to_str().unwrap()]).ok().shows(&["Policy ID: stop", "Active: False"]);
+    server.cli(&["policy", "add", bundle.to_str().unwrap()]).code(1);
+    let not_json = server.write("bundle.txt", "policies: []");
+    server.cli(&["policy", "add", not_json.to_str().unwrap()]).code(2).says("is not a JSON policy bundle");
+    let invalid = server.write("invalid.json", &json!({"id": "bad", "policies": "nope"}).to_string());
+    server.cli(&["policy", "add", invalid.to_str().unwrap()]).code(1);
+    server.cli(&["evaluate", "check", &app, "--policy", "stop"]).code(1).shows(&["Status: fail", "Policy ID: stop"]);
+    server.cli(&["policy", "activate", "stop"]).ok().shows(&["Success: stop activated"]);
+    let listed = server.cli(&["policy", "list"]).ok();
+    assert!(listed.stdout.lines().nth(1).is_some_and(|l| l.contains("stop") && l.contains("True")), "{}", listed.stdout);
+    let policies = server.json(&["policy", "list"]);
+    assert_eq!(policies.as_array().unwrap().len(), 2, "{policies}");
+    server.cli(&["policy", "get", "stop"]).ok().shows(&["Policy ID: stop", "Active: True"]);
+    server.cli(&["policy", "get", "stop", "--detail"]).ok().shows(&["\"mappings\"", "\"always\""]);
+    let checked = server.cli(&["evaluate", "check", &app, "--detail"]).code(1);
+    let checked = checked.shows(&["Status: fail", "Final Action: stop", "always"]);
+    assert!(checked.stdout.lines().any(|l| l.contains("always") && l.trim_end().ends_with("stop")), "{}", checked.stdout);
+    let results = server.cli(&["evaluate", "check", &app, "--json"]).code(1).stdout;
+    let results: Value = serde_json::from_str(&results).unwrap();
+    assert_eq!(results[0][&digest][&app][0]["status"], "fail", "{results}");
+    server.cli(&["evaluate", "check", &app, "--policy", "no-such-policy"]).code(1);
+    server.cli(&["policy", "del", "stop"]).code(1);
+    server.cli(&["policy", "activate", "portcullis-default"]).ok();
+    server.cli(&["policy", "del", "stop"]).ok().shows(&["Success"]);
+    server.cli(&["policy", "get", "stop"]).code(1).says("404");
+    server.cli(&["policy", "activate", "stop"]).code(1);
+
+    // Subscriptions: adding an image subscribed its tag.
+    let subscriptions = server.cli(&["subscription", "list", "--full"]).ok();
+    assert!(
+        subscriptions.stdout.lines().any(|l| l.contains(&app) && l.contains("tag_update") && l.contains("True")),
+        "{}",
+        subscriptions.stdout
+    );
+    server.cli(&["subscription", "deactivate", "tag_update", &app]).ok().shows(&["Success"]);
+    let tag_update = |server: &Server| {
+        let all = server.json(&["subscription", "list"]);
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["subscription_key"] == app.as_str() && s["subscription_type"] == "tag_update")
+            .cloned()
+    };
+    assert_eq!(tag_update(&server).unwrap()["active"], false);
+    server.cli(&["subscription", "activate", "tag_update", &app]).ok();
+    assert_eq!(tag_update(&server).unwrap()["active"], true);
+    server.cli(&["subscription", "activate", "tag_update", "nowhere/none:1"]).code(2).says("no tag_update subscription");
+    server.cli(&["subscription", "del", "tag_update", &app]).ok().shows(&["Success"]);
+    assert!(tag_update(&server).is_none());
+
+    // An image whose layer is corrupt: the analysis fails.
+    server.cli(&["image", "add", &broken]).ok();
+    server.cli(&["image", "wait", &broken, "--interval", "1"]).code(1).shows(&["Analysis Status: analysis_failed"]);
+    server.cli(&["image", "vuln", &broken, "os"]).code(101).says("analysis_failed");
+
+    // Events: the log of all of the above.
+    let events = server.cli(&["event", "list", "--full"]).ok();
+    events.shows(&["user.image.analysis.completed", "system.feeds.sync.completed", "ResourceType"]);
+    let errors = server.json(&["event", "list", "--level", "error"]);
+    let failed = errors["results"].as_array().unwrap();
+    assert!(!failed.is_empty() && failed.iter().all(|e| e["event"]["level"] == "error"), "{errors}");
+    let id = failed[0]["generated_uuid"].as_str().unwrap().to_owned();
+    server.cli(&["event", "get", &id]).ok().shows(&["\"level\": \"error\""]);
+    assert_eq!(server.json(&["event", "get", &id])["generated_uuid"], id.as_str());
+    let completed = server.json(&["event", "list", "--type", "user.image.analysis.completed", "--all"]);
+    assert_eq!(completed["results"].as_array().unwrap().len(), 2, "{completed}");
+    server.cli(&["event", "delete", &id]).ok().shows(&["Success"]);
+    server.cli(&["event", "get", &id]).code(1).says("404");
+    server.cli(&["event", "delete", "--before", "2000-01-01T00:00:00Z"]).ok().shows(&["No matching events found"]);
+    let deleted = server.cli(&["event", "delete", "--since", "2000-01-01T00:00:00Z"]).ok();
+    assert!(deleted.stdout.starts_with("Deleted "), "{}", deleted.stdout);
+    assert_eq!(server.json(&["event", "list"])["results"], json!([]));
+
+    // Deleting images.
+    server.cli(&["image", "delete", &gated_tag]).code(1);
+    server.cli(&["image", "delete", &gated_tag, "--force"]).ok().shows(&["Success"]);
+    server.cli(&["image", "del", &digest]).ok();
+    server.cli(&["image", "get", &digest]).code(1).says("404");
+    let left = server.json(&["image", "list"]);
+    assert_eq!(left.as_array().unwrap().len(), 1, "{left}");
 }

@@ -14,14 +14,16 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use aws_lc_rs::digest::{Context, SHA256};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{ImageError, Result};
 use crate::limits::Limits;
 use crate::source::{ImageSource, LayerStream};
 
 /// What kind of filesystem object an entry is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EntryKind {
     File,
     Dir,
@@ -35,7 +37,7 @@ pub enum EntryKind {
 }
 
 /// Metadata of one file as a layer records it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     pub kind: EntryKind,
     /// Permission bits including setuid/setgid/sticky (`0o7777`).
@@ -160,15 +162,31 @@ impl Capture<'_> {
 }
 
 /// One layer's own view: what it added, changed and deleted.
-#[derive(Debug, Default)]
+///
+/// What a first pass reads from a layer depends only on the layer's bytes, the
+/// selector, the inspector and the limits, so it can be serialised and reused
+/// by [`FileTree::build_reusing`] for any image containing the same layer. The
+/// position in the image and the contents a second pass fetched for links from
+/// other layers are not part of it and are not serialised.
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct LayerFiles {
+    #[serde(skip)]
     pub index: usize,
+    /// `sha256:<hex>` of the uncompressed tar as read, i.e. the layer's diff id
+    /// computed rather than declared; `None` for directories and for a
+    /// compressed stream with undecodable data after the tar.
+    pub diff_id: Option<String>,
     entries: HashMap<Box<str>, Entry>,
     /// Paths this layer deletes from the layers below (`.wh.NAME`).
     whiteouts: Vec<Box<str>>,
     /// Directories whose lower-layer content this layer hides (`.wh..wh..opq`).
     opaque_dirs: Vec<Box<str>>,
+    #[serde(with = "byte_map")]
     contents: HashMap<Box<str>, Arc<[u8]>>,
+    /// Contents captured by the second pass: which are needed depends on the
+    /// other layers' links, so they belong to this image, not to the layer.
+    #[serde(skip)]
+    linked: HashMap<Box<str>, Arc<[u8]>>,
     /// Bytes of uncompressed tar read.
     pub uncompressed_size: u64,
 }
@@ -192,17 +210,85 @@ impl LayerFiles {
 
     /// Content of `path` as this layer wrote it, if it was captured.
     pub fn content(&self, path: &str) -> Option<Arc<[u8]>> {
-        if let Some(content) = self.contents.get(path) {
-            return Some(Arc::clone(content));
+        if let Some(content) = self.captured(path) {
+            return Some(content);
         }
         match &self.entries.get(path)?.kind {
-            EntryKind::Hardlink(target) => self.contents.get(target).cloned(),
+            EntryKind::Hardlink(target) => self.captured(target),
             _ => None,
         }
     }
 
+    fn captured(&self, path: &str) -> Option<Arc<[u8]>> {
+        self.contents.get(path).or_else(|| self.linked.get(path)).cloned()
+    }
+
     pub fn file_count(&self) -> u64 {
         self.entries.len() as u64
+    }
+}
+
+/// Serde for captured contents: each value as one byte string, which compact
+/// formats write as a length and the raw bytes (not a sequence of numbers).
+mod byte_map {
+    use std::collections::HashMap;
+    use std::fmt;
+    use std::sync::Arc;
+
+    use serde::de::{Deserializer, SeqAccess, Visitor};
+    use serde::ser::Serializer;
+    use serde::{Deserialize, Serialize};
+
+    struct Bytes<'a>(&'a [u8]);
+
+    impl Serialize for Bytes<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.serialize_bytes(self.0)
+        }
+    }
+
+    struct ByteBuf(Vec<u8>);
+
+    impl<'de> Deserialize<'de> for ByteBuf {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_byte_buf(ByteBufVisitor)
+        }
+    }
+
+    struct ByteBufVisitor;
+
+    impl<'de> Visitor<'de> for ByteBufVisitor {
+        type Value = ByteBuf;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a byte string")
+        }
+
+        fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<ByteBuf, E> {
+            Ok(ByteBuf(v.to_vec()))
+        }
+
+        fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<ByteBuf, E> {
+            Ok(ByteBuf(v))
+        }
+
+        // Self-describing formats without a byte type (JSON) write a sequence.
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ByteBuf, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
+            while let Some(byte) = seq.next_element()? {
+                out.push(byte);
+            }
+            Ok(ByteBuf(out))
+        }
+    }
+
+    pub fn serialize<S: Serializer>(map: &HashMap<Box<str>, Arc<[u8]>>, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(map.iter().map(|(path, data)| (path, Bytes(data))))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<HashMap<Box<str>, Arc<[u8]>>, D::Error> {
+        let map = HashMap::<Box<str>, ByteBuf>::deserialize(deserializer)?;
+        Ok(map.into_iter().map(|(path, data)| (path, Arc::from(data.0))).collect())
     }
 }
 
@@ -234,10 +320,39 @@ impl FileTree {
         limits: &Limits,
         progress: &dyn Progress,
     ) -> Result<FileTree> {
-        let layer_count = source.descriptor().layers.len();
+        FileTree::build_reusing(source, Vec::new(), selector, inspector, limits, progress)
+    }
+
+    /// [`FileTree::build_inspected`] with some layers already read: each of
+    /// `known` (placed by its `index`) must be what reading that layer with the
+    /// same selector, inspector and limits gives, and its layer is not opened.
+    /// Only the other layers are read and shown to `inspector`. Contents that
+    /// links from other layers reach in a known layer, outside the selector,
+    /// are still read from the source.
+    pub fn build_reusing(
+        source: &dyn ImageSource,
+        known: Vec<LayerFiles>,
+        selector: &ContentSelector,
+        inspector: &dyn FileInspector,
+        limits: &Limits,
+        progress: &dyn Progress,
+    ) -> Result<FileTree> {
+        let descriptor = source.descriptor();
+        let layer_count = descriptor.layers.len();
+        // Squashing needs exactly one layer per index.
+        let mut placed: BTreeMap<usize, LayerFiles> = BTreeMap::new();
+        for layer in known.into_iter().filter(|l| l.index < layer_count) {
+            placed.entry(layer.index).or_insert(layer);
+        }
+        for &index in placed.keys() {
+            progress.layer_started(index, descriptor.layers.get(index).and_then(|l| l.size));
+            progress.layer_finished(index);
+        }
+        let missing: Vec<usize> = (0..layer_count).filter(|i| !placed.contains_key(i)).collect();
         let wanted = HashSet::new();
         let capture = Capture { selector, wanted: &wanted, inspector, limits };
-        let mut layers = read_layers(source, (0..layer_count).collect(), &capture, progress)?;
+        let mut layers = read_layers(source, missing, &capture, progress)?;
+        layers.extend(placed.into_values());
         layers.sort_by_key(|l| l.index);
         let mut tree = FileTree::squash(layers);
         tree.fetch_missing(source, selector, limits)?;
@@ -422,7 +537,7 @@ impl FileTree {
         let refetched = read_layers(source, indexes, &capture, &NoProgress)?;
         for fetched in refetched {
             if let Some(layer) = self.layers.get_mut(fetched.index) {
-                layer.contents.extend(fetched.contents);
+                layer.linked.extend(fetched.contents);
             }
         }
         Ok(())
@@ -580,10 +695,12 @@ impl<R: Read> Read for StoredCounter<'_, R> {
     }
 }
 
-/// Enforces the layer size and compression-ratio limits on the decompressed stream.
+/// Enforces the layer size and compression-ratio limits on the decompressed
+/// stream, and hashes it into the layer's diff id.
 struct UncompressedLimiter<'a, R> {
     inner: R,
     count: u64,
+    hasher: Context,
     stored: &'a dyn Fn() -> u64,
     compressed: bool,
     index: usize,
@@ -595,6 +712,7 @@ impl<R: Read> Read for UncompressedLimiter<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.count += n as u64;
+        self.hasher.update(&buf[..n]);
         if self.count > self.limits.max_layer_size {
             return Err(self
                 .violation
@@ -683,16 +801,20 @@ fn read_tar_layer(
             ),
             Compression::None => Box::new(buffered_ref),
         };
-        let limiter = UncompressedLimiter {
+        let mut limiter = UncompressedLimiter {
             inner: decoder,
             count: 0,
+            hasher: Context::new(&SHA256),
             stored: &stored_now,
             compressed: compression != Compression::None,
             index,
             limits,
             violation: &violation,
         };
-        index_tar(index, limiter, capture, &violation)
+        index_tar(index, &mut limiter, capture, &violation).and_then(|mut layer| {
+            layer.diff_id = drain_for_diff_id(&mut limiter, &violation)?;
+            Ok(layer)
+        })
     };
     let mut layer = result?;
     // Read whatever follows the end-of-archive marker so the digest is checked over the whole blob.
@@ -705,9 +827,29 @@ fn read_tar_layer(
     Ok(layer)
 }
 
+/// Reads what the tar reader left of the uncompressed stream (the zero blocks
+/// after the end-of-archive marker), so the digest covers the whole tar.
+/// Undecodable data after the tar leaves the layer without a diff id, as it
+/// did not stop the analysis before; limits and the blob's digest still apply.
+fn drain_for_diff_id<R: Read>(limiter: &mut UncompressedLimiter<'_, R>, violation: &Violation) -> Result<Option<String>> {
+    match io::copy(limiter, &mut io::sink()) {
+        Ok(_) => {
+            let digest = std::mem::replace(&mut limiter.hasher, Context::new(&SHA256)).finish();
+            Ok(Some(format!("sha256:{}", hex::encode(digest))))
+        }
+        Err(e) => match violation.take() {
+            Some(error) => Err(error),
+            None => {
+                tracing::debug!(layer = limiter.index, error = %e, "undecodable data after the tar; no diff id");
+                Ok(None)
+            }
+        },
+    }
+}
+
 fn index_tar<R: Read>(
     index: usize,
-    reader: UncompressedLimiter<'_, R>,
+    reader: &mut UncompressedLimiter<'_, R>,
     capture: &Capture<'_>,
     violation: &Violation,
 ) -> Result<LayerFiles> {

@@ -16,7 +16,7 @@ use sqlx::{AssertSqlSafe, Row};
 use crate::auth::hash_password;
 use crate::error::{ApiError, ApiResult, ServiceError};
 use crate::queue::epoch_seconds;
-use crate::registries::parse_time;
+use crate::schema::stored_time;
 use crate::scheduler::{Watcher, WatcherFuture};
 use crate::state::AppState;
 
@@ -105,8 +105,8 @@ fn account_from_row(row: &sqlx::any::AnyRow) -> Result<Account, ServiceError> {
         kind,
         state: account_state(&state)?,
         email: row.try_get("email")?,
-        created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
-        last_updated: parse_time(&row.try_get::<String, _>("last_updated")?)?,
+        created_at: stored_time(&row.try_get::<String, _>("created_at")?)?,
+        last_updated: stored_time(&row.try_get::<String, _>("last_updated")?)?,
     })
 }
 
@@ -122,8 +122,8 @@ fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User, ServiceError> {
         username: row.try_get("username")?,
         kind,
         source,
-        created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
-        last_updated: parse_time(&row.try_get::<String, _>("last_updated")?)?,
+        created_at: stored_time(&row.try_get::<String, _>("created_at")?)?,
+        last_updated: stored_time(&row.try_get::<String, _>("last_updated")?)?,
     })
 }
 
@@ -391,7 +391,7 @@ pub async fn credentials(state: &AppState, account: &str, username: &str) -> Api
     let set_at: String = row.try_get("last_updated")?;
     Ok(match hash {
         Some(_) => {
-            vec![AccessCredential { created_at: Some(parse_time(&set_at)?), ..AccessCredential::password(REDACTED) }]
+            vec![AccessCredential { created_at: Some(stored_time(&set_at)?), ..AccessCredential::password(REDACTED) }]
         }
         None => Vec::new(),
     })

@@ -159,7 +159,6 @@ pub struct CycleTimers {
     pub policy_eval: u64,
     pub vulnerability_scan: u64,
     pub notifications: u64,
-    pub archive_tasks: u64,
 }
 
 impl Default for CycleTimers {
@@ -171,7 +170,6 @@ impl Default for CycleTimers {
             policy_eval: 3600,
             vulnerability_scan: 14400,
             notifications: 30,
-            archive_tasks: 43200,
         }
     }
 }

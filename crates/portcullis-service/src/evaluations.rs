@@ -151,7 +151,7 @@ pub async fn evaluate(
         .map_err(|error| ServiceError::Other(format!("the policy evaluation task failed: {error}")))?
     };
     let created_at = now_rfc3339();
-    let created = parse_time(&created_at)?;
+    let created = crate::schema::stored_time(&created_at)?;
     let stored = StoredEvaluation {
         eval_id: uuid::Uuid::new_v4().simple().to_string(),
         account: account.to_owned(),
@@ -295,14 +295,8 @@ fn stored_from_row(row: &AnyRow) -> Result<StoredEvaluation, ServiceError> {
                 return Err(ServiceError::Other(format!("stored evaluation status {other:?} is not pass or fail")));
             }
         },
-        created_at: parse_time(&created_at)?,
+        created_at: crate::schema::stored_time(&created_at)?,
     })
-}
-
-fn parse_time(text: &str) -> Result<DateTime<Utc>, ServiceError> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|time| time.with_timezone(&Utc))
-        .map_err(|error| ServiceError::Other(format!("stored time {text:?} is not RFC 3339: {error}")))
 }
 
 pub fn status_name(status: Status) -> &'static str {

@@ -25,7 +25,7 @@ use crate::auth::ADMIN;
 use crate::config::ServiceConfig;
 use crate::error::{ApiError, ApiResult, ServiceError};
 use crate::events::{self, NewEvent};
-use crate::registries::parse_time;
+use crate::schema::stored_time;
 use crate::scheduler::{self, Watcher, WatcherFuture};
 use crate::state::AppState;
 
@@ -85,7 +85,7 @@ async fn store_toggle(state: &AppState, feed: &str, group: &str, enabled: bool) 
 /// The groups of a synced source: its inner feeds that hold data (files at
 /// the top of a source form the group named after the source).
 fn groups(info: &SourceInfo, toggles: &Toggles) -> Result<Vec<FeedGroupMetadata>, ServiceError> {
-    let last_sync = Some(parse_time(&info.synced_at)?);
+    let last_sync = Some(stored_time(&info.synced_at)?);
     let mut groups: Vec<FeedGroupMetadata> = info
         .feeds
         .iter()
@@ -120,7 +120,7 @@ pub async fn list(state: &AppState) -> Result<Vec<FeedMetadata>, ServiceError> {
     let mut feeds = Vec::new();
     let synced = state.vulndb.sources().await?;
     for info in &synced {
-        let synced_at = Some(parse_time(&info.synced_at)?);
+        let synced_at = Some(stored_time(&info.synced_at)?);
         feeds.push(FeedMetadata {
             name: info.name.clone(),
             created_at: None,

@@ -349,9 +349,7 @@ fn record(row: &AnyRow) -> Result<PolicyBundleRecord, PolicyError> {
 
 fn timestamp(row: &AnyRow, column: &str) -> Result<DateTime<Utc>, PolicyError> {
     let text: String = row.try_get(column)?;
-    DateTime::parse_from_rfc3339(&text).map(|time| time.with_timezone(&Utc)).map_err(|error| {
-        ServiceError::Other(format!("policy_bundles.{column} {text:?} is not RFC 3339: {error}")).into()
-    })
+    Ok(crate::schema::stored_time(&text)?)
 }
 
 /// The gate table in Anchore's `GET /system/policy_spec` shape. Portcullis'

@@ -58,16 +58,10 @@ impl StoredRegistry {
             registry_type: self.registry_type.clone(),
             registry_verify: self.registry_verify,
             user_id: self.account.clone(),
-            created_at: parse_time(&self.created_at)?,
-            last_updated: parse_time(&self.last_updated)?,
+            created_at: crate::schema::stored_time(&self.created_at)?,
+            last_updated: crate::schema::stored_time(&self.last_updated)?,
         })
     }
-}
-
-pub(crate) fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, ServiceError> {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .map_err(|e| ServiceError::Other(format!("stored time {text:?} is not RFC 3339: {e}")))
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredRegistry, ServiceError> {

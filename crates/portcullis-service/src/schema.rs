@@ -6,7 +6,17 @@
 //! New steps are appended, never edited: databases in the field have run
 //! the old ones.
 
+use chrono::{DateTime, Utc};
 use portcullis_sql::Migration;
+
+use crate::error::ServiceError;
+
+/// Reads a time column written with `portcullis_sql::now_rfc3339()`.
+pub fn stored_time(text: &str) -> Result<DateTime<Utc>, ServiceError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|time| time.with_timezone(&Utc))
+        .map_err(|error| ServiceError::Other(format!("stored time {text:?} is not RFC 3339: {error}")))
+}
 
 /// The queue table with the dialect's auto-increment key.
 macro_rules! work_queue_table {

@@ -434,7 +434,7 @@ pub fn system(session: &Session, command: SystemCommand, quiet: bool) -> Result<
                         Some(service) => format!("service {} ({})", service.servicename, service.status_message),
                         None if no_feeds => break,
                         None => match unsynced_feed(&session.client.list_feeds()?) {
-                            Some(group) => format!("feed group {group}"),
+                            Some(what) => what,
                             None => break,
                         },
                     },
@@ -454,15 +454,15 @@ pub fn system(session: &Session, command: SystemCommand, quiet: bool) -> Result<
     Ok(0)
 }
 
-/// The first enabled feed group never synced; a feed never synced at all
-/// has no groups yet, so it counts by its name.
+/// What is not synced yet: the first enabled feed group never synced, or a
+/// feed never synced at all (which has no groups yet).
 fn unsynced_feed(feeds: &[FeedMetadata]) -> Option<String> {
     feeds.iter().filter(|feed| feed.enabled).find_map(|feed| {
         if feed.groups.is_empty() {
-            return feed.last_full_sync.is_none().then(|| feed.name.clone());
+            return feed.last_full_sync.is_none().then(|| format!("feed {}", feed.name));
         }
         let group = feed.groups.iter().find(|group| group.enabled && group.last_sync.is_none())?;
-        Some(format!("{}/{}", feed.name, group.name))
+        Some(format!("feed group {}/{}", feed.name, group.name))
     })
 }
 

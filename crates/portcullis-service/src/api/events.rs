@@ -117,15 +117,9 @@ impl Filter {
     }
 }
 
-fn parse_stored_time(text: &str) -> Result<DateTime<Utc>, ServiceError> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| ServiceError::Other(format!("stored event time {text:?} is unreadable: {e}")))
-}
-
 fn event_from_row(row: &AnyRow) -> Result<EventResponse, ServiceError> {
     let kind: String = row.try_get("event_type")?;
-    let created_at = parse_stored_time(&row.try_get::<String, _>("created_at")?)?;
+    let created_at = crate::schema::stored_time(&row.try_get::<String, _>("created_at")?)?;
     let details: String = row.try_get("details")?;
     Ok(EventResponse {
         generated_uuid: row.try_get("id")?,

@@ -456,7 +456,7 @@ async fn native_sbom(
 #[utoipa::path(get, path = "/summaries/imagetags", tag = "images",
     responses((status = 200, body = Vec<AnchoreImageTagSummary>)))]
 async fn tag_summaries(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<AnchoreImageTagSummary>>> {
-    let seconds = |text: &str| -> ApiResult<i64> { Ok(crate::registries::parse_time(text)?.timestamp()) };
+    let seconds = |text: &str| -> ApiResult<i64> { Ok(crate::schema::stored_time(text)?.timestamp()) };
     let mut summaries = Vec::new();
     for (tag, image) in images::tag_summaries(&state, &caller.account).await? {
         summaries.push(AnchoreImageTagSummary {

@@ -25,7 +25,8 @@ use sqlx::{AssertSqlSafe, Row};
 
 use crate::error::{ApiError, ServiceError};
 use crate::queue;
-use crate::registries::{self, parse_time};
+use crate::registries;
+use crate::schema::stored_time;
 use crate::state::{AppState, bucket};
 
 /// One row of `images`.
@@ -159,9 +160,9 @@ pub async fn tags_of(state: &AppState, account: &str, digests: &[String]) -> Res
 
 /// The API record of `row` with its `tags`.
 pub fn to_record(row: &ImageRow, tags: &[TagRow]) -> Result<AnchoreImage, ServiceError> {
-    let created_at = parse_time(&row.created_at)?;
-    let last_updated = parse_time(&row.last_updated)?;
-    let analyzed_at = row.analyzed_at.as_deref().map(parse_time).transpose()?;
+    let created_at = stored_time(&row.created_at)?;
+    let last_updated = stored_time(&row.last_updated)?;
+    let analyzed_at = row.analyzed_at.as_deref().map(stored_time).transpose()?;
     let metadata = (row.analysis_status == AnalysisStatus::Analyzed).then(|| ImageContentMetadata {
         arch: row.arch.clone().unwrap_or_default(),
         distro: row.distro.clone().unwrap_or_default(),
@@ -185,7 +186,7 @@ pub fn to_record(row: &ImageRow, tags: &[TagRow]) -> Result<AnchoreImage, Servic
                 image_id: row.image_id.clone(),
                 user_id: row.account.clone(),
                 dockerfile: row.dockerfile.clone(),
-                tag_detected_at: parse_time(&tag.tag_detected_at)?,
+                tag_detected_at: stored_time(&tag.tag_detected_at)?,
                 created_at,
                 last_updated,
             })

@@ -1,6 +1,7 @@
 //! From an image source to an SBOM: read the tree once, detect the distro, run
 //! every cataloger, and attribute each package to the layer that installed it.
 
+use portcullis_image::cache::ResultCache;
 use portcullis_image::source::ImageSource;
 use portcullis_image::tree::{ContentSelector, Entry, EntryKind, FileTree, Progress};
 use portcullis_image::{ImageError, Limits};
@@ -12,6 +13,7 @@ use crate::content::retrieve::{DEFAULT_RETRIEVE_MAX, DEFAULT_RETRIEVE_PATHS, ret
 use crate::context::CatalogContext;
 use crate::distro;
 use crate::inspect::{FileFindings, InspectOptions, Inspector};
+use crate::layer_cache::LayerReuse;
 use crate::lang::{dotnet, java, javascript, php, python, ruby, rust};
 use crate::os::{apk, dpkg, rpm};
 use crate::relate;
@@ -121,15 +123,34 @@ pub fn analyze(
     options: &AnalyzeOptions,
     progress: &dyn Progress,
 ) -> Result<Sbom, AnalyzeError> {
+    analyze_with_cache(source, options, None, progress)
+}
+
+/// [`analyze`], taking the first pass over each layer (its files, captured
+/// contents and per-file findings) from `cache` when it is there, without
+/// opening the layer, and adding to `cache` the layers it reads. The SBOM is
+/// the one [`analyze`] gives.
+pub fn analyze_with_cache(
+    source: &dyn ImageSource,
+    options: &AnalyzeOptions,
+    cache: Option<&dyn ResultCache>,
+    progress: &dyn Progress,
+) -> Result<Sbom, AnalyzeError> {
     // Retrieved files are named by path, not by pattern.
     let retrieve_patterns: Vec<String> = options.retrieve_files.iter().map(|p| globset::escape(p)).collect();
     let mut patterns: Vec<&str> = held_patterns();
     patterns.extend(retrieve_patterns.iter().map(String::as_str));
     let selector = ContentSelector::new(&patterns)?;
     let inspector = Inspector::new(&options.inspect);
-    let tree = FileTree::build_inspected(source, &selector, &inspector, &options.limits, progress)?;
-    let mut findings = inspector.into_results();
     let descriptor = source.descriptor();
+    let reuse = cache.map(|cache| LayerReuse::new(cache, &patterns, &options.limits, &options.inspect));
+    let reused = reuse.as_ref().map(|reuse| reuse.load(descriptor)).unwrap_or_default();
+    let tree = FileTree::build_reusing(source, reused.layers, &selector, &inspector, &options.limits, progress)?;
+    let mut findings = inspector.into_results();
+    if let Some(reuse) = &reuse {
+        reuse.save(descriptor, &tree, &findings, &reused.indexes);
+    }
+    findings.extend(reused.findings);
     let read = |path: &str| tree.read(path).ok().flatten().map(|c| c.data.to_vec());
     let exists = |path: &str| tree.resolve(path).ok().flatten().is_some();
     let distro = distro::detect(&read, &exists);
@@ -285,7 +306,7 @@ fn file_record(path: &str, entry: &Entry, layer_index: Option<usize>, found: Opt
         sha256: found.and_then(|f| f.sha256.clone()),
         sha1: found.and_then(|f| f.sha1.clone()),
         md5: found.and_then(|f| f.md5.clone()),
-        executable_format: found.and_then(|f| f.executable_format).map(str::to_owned),
+        executable_format: found.and_then(|f| f.executable_format.clone()),
         layer_index,
         owners: Vec::new(),
     }

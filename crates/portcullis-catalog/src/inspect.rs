@@ -14,24 +14,27 @@ use std::sync::Mutex;
 
 use portcullis_image::tree::{Entry, FileInspector};
 use portcullis_sbom::Package;
+use serde::{Deserialize, Serialize};
 
 use crate::binary::classifiers;
 use crate::content::files::{DigestOptions, FORMAT_PROBE_LEN, FileDigester, executable_format};
 use crate::content::secrets::ContentScanner;
 use crate::lang::{golang, java, rust};
 
-/// What the per-file pass learnt about one file of one layer.
-#[derive(Debug, Default)]
+/// What the per-file pass learnt about one file of one layer. Serialised
+/// only into the per-layer result cache (`layer_cache.rs`).
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct FileFindings {
     pub sha256: Option<String>,
     pub sha1: Option<String>,
     pub md5: Option<String>,
-    pub executable_format: Option<&'static str>,
+    pub executable_format: Option<String>,
     /// `(rule, line)` of secret rules.
     pub secrets: Vec<(String, u64)>,
     /// `(rule, line)` of user content-search rules.
     pub content_matches: Vec<(String, u64)>,
     /// Packages found inside this file (binaries, archives), without locations.
+    #[serde(with = "crate::layer_cache::packages_as_json")]
     pub packages: Vec<Package>,
 }
 
@@ -129,7 +132,7 @@ impl FileInspector for Inspector<'_> {
                 sha256: Some(digests.sha256),
                 sha1: digests.sha1,
                 md5: digests.md5,
-                executable_format: format,
+                executable_format: format.map(str::to_owned),
                 ..FileFindings::default()
             };
             if complete {

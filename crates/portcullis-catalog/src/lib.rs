@@ -14,7 +14,8 @@ pub mod os;
 mod analyze;
 mod context;
 mod inspect;
+mod layer_cache;
 mod relate;
 
-pub use analyze::{AnalyzeError, AnalyzeOptions, Scope, analyze, cataloger_files};
+pub use analyze::{AnalyzeError, AnalyzeOptions, Scope, analyze, analyze_with_cache, cataloger_files};
 pub use inspect::InspectOptions;

@@ -347,7 +347,7 @@ fn images_feeds_policies_subscriptions_and_events() {
     server.cli(&["image", "content", &app, "files"]).ok().shows(&["/var/lib/dpkg/status", "/etc/os-release"]);
     let python = server.json(&["image", "content", &app, "python"]);
     assert_eq!(python["content"][0]["package"], "requests", "{python}");
-    server.cli(&["image", "content", &app, "no_such_type"]).code(1).says("404");
+    server.cli(&["image", "content", &app, "no_such_type"]).code(1).says("unknown content type \"no_such_type\"");
     server.cli(&["image", "metadata", &app]).ok().shows(&["manifest: available", "docker_history: available"]);
     server.cli(&["image", "metadata", &app, "manifest"]).ok().shows(&["Metadata Type: manifest", "schemaVersion"]);
     server.cli(&["image", "metadata", &app, "docker_history"]).ok().shows(&["RUN pip install requests"]);
@@ -363,7 +363,8 @@ fn images_feeds_policies_subscriptions_and_events() {
         .shows(&[&format!("Full Tag: {app}"), "Final Action: warn", "Gate", "HEALTHCHECK"]);
     let bundle = server.write("stop.json", &stop_bundle("stop").to_string());
     server.cli(&["policy", "add", bundle.to_str().unwrap()]).ok().shows(&["Policy ID: stop", "Active: False"]);
-    server.cli(&["policy", "add", bundle.to_str().unwrap()]).code(1);
+    // As in Anchore, adding a bundle id again replaces that bundle.
+    server.cli(&["policy", "add", bundle.to_str().unwrap()]).ok().shows(&["Policy ID: stop"]);
     let not_json = server.write("bundle.txt", "policies: []");
     server.cli(&["policy", "add", not_json.to_str().unwrap()]).code(2).says("is not a JSON policy bundle");
     let invalid = server.write("invalid.json", &json!({"id": "bad", "policies": "nope"}).to_string());

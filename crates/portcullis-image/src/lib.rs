@@ -9,6 +9,7 @@
 //! Layers are streamed, never extracted: only the file contents that a caller
 //! asks for through a [`tree::ContentSelector`] are held in memory.
 
+pub mod cache;
 pub mod digest;
 pub mod error;
 pub mod limits;

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use portcullis_match::{DatabaseSource, DatabaseStatus, Finding, FindingPackage, ScanResult, Summary};
+use portcullis_match::{DatabaseSource, DatabaseStatus, Finding, FindingPackage, Origin, ScanResult, Summary};
 use portcullis_policy::gates::vulnerabilities::evaluate;
 use portcullis_policy::gates::{EvalContext, GateError, MatchedPackage, TriggerMatch, default_trigger_id};
 use portcullis_policy::params::Params;
@@ -77,6 +77,7 @@ fn finding(
             locations: vec![package.location.into()],
             layer_index: package.layer_index,
         },
+        origin: None,
         state,
         fixed_in: fixed_in.iter().map(|v| v.to_string()).collect(),
         severity,
@@ -189,6 +190,7 @@ fn scan() -> ScanResult {
         findings,
         ignored: Vec::new(),
         expired_rules: Vec::new(),
+        base_image: None,
         summary: Summary::default(),
         database: DatabaseStatus {
             location: "/tmp/vulndb.sqlite".into(),
@@ -293,7 +295,8 @@ fn messages_and_packages_follow_anchore() {
         Some(MatchedPackage {
             name: "tar".into(),
             version: "1.34+dfsg-1.2".into(),
-            path: Some("/var/lib/dpkg/status".into())
+            path: Some("/var/lib/dpkg/status".into()),
+            origin: None,
         })
     );
     let java = run(
@@ -384,6 +387,23 @@ fn age_path_and_base_image_filters() {
     );
     assert_eq!(package_ids_with_base(&ignore_base, None).len(), 4);
     assert_eq!(package_ids_with_base(&ALL_ABOVE_UNKNOWN, Some(3)).len(), 4);
+    // Every match says where its package came from once the base is known.
+    let origins = |base_layers| -> Vec<(String, Option<Origin>)> {
+        run("package", &ALL_ABOVE_UNKNOWN, Some(&scan), base_layers)
+            .into_iter()
+            .map(|m| (m.trigger_id, m.package.and_then(|p| p.origin)))
+            .collect()
+    };
+    assert_eq!(
+        origins(Some(3)),
+        [
+            ("CVE-2022-48303+tar".to_owned(), Some(Origin::Base)),
+            ("CVE-2021-44906+minimist".to_owned(), Some(Origin::Own)),
+            ("CVE-2021-44228+log4j-core-2.14.1.jar".to_owned(), Some(Origin::Own)),
+            ("CVE-2018-18074+requests-2.19.1".to_owned(), None),
+        ]
+    );
+    assert!(origins(None).iter().all(|(_, origin)| origin.is_none()));
 }
 
 #[test]

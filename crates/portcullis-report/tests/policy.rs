@@ -29,6 +29,7 @@ fn decision(gate: &str, trigger: &str, rule: &str, trigger_id: &str, message: &s
         message: message.to_owned(),
         action,
         allowlisted: None,
+        origin: None,
     }
 }
 
@@ -459,4 +460,67 @@ fn reports_on_the_default_bundle_evaluated_on_a_real_sbom() {
         results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
         "localhost%3A5000/deb-python%3A1.0"
     );
+}
+
+/// A bundle whose rules STOP the image, which its allowlisted images name:
+/// the evaluation passes, so JUnit must not fail and SARIF must not alert.
+#[test]
+fn an_allowlisted_image_fails_no_test_and_raises_no_alert() {
+    let sbom = common::syft_deb_python();
+    let mut bundle: Value =
+        serde_json::from_slice(include_bytes!("../../portcullis-policy/bundles/default.json")).unwrap();
+    let rules = bundle["policies"][0]["rules"].as_array_mut().unwrap();
+    for rule in rules.iter_mut().filter(|rule| rule["gate"] == "vulnerabilities") {
+        rule["action"] = Value::from("STOP");
+    }
+    bundle["whitelisted_images"] = serde_json::json!([{
+        "id": "trusted", "name": "trusted", "registry": "localhost:5000", "repository": "deb-python",
+        "image": {"type": "tag", "value": "*"},
+    }]);
+    let bundle = portcullis_policy::bundle::load(bundle.to_string().as_bytes()).unwrap();
+    let image = ImageIdentity::from_reference("localhost:5000/deb-python:1.0").unwrap();
+    let ctx =
+        portcullis_policy::gates::EvalContext { sbom: &sbom, scan: None, now: Default::default(), base_layers: None };
+    let evaluation = portcullis_policy::evaluate::evaluate(&bundle, &image, &ctx);
+    assert_eq!((evaluation.final_action, evaluation.final_action_reason), (Action::Go, FinalActionReason::Allowlisted));
+    let stops: Vec<&Decision> = evaluation.decisions.iter().filter(|d| d.action == Action::Stop).collect();
+    assert_eq!(stops.len(), 2, "stale_feed_data and vulnerability_data_unavailable");
+
+    let suite = only_suite(&render(&evaluation, PolicyFormat::Junit));
+    assert_eq!((suite.attr("failures"), suite.attr("errors"), suite.attr("skipped")), ("0", "0", "2"));
+    assert_eq!(property(&suite, "portcullis.policy.final_action"), Some("GO (allowlisted)"));
+    for decision in stops {
+        let case = suite.named("testcase").find(|c| c.attr("name").ends_with(&decision.trigger_id)).unwrap();
+        let skipped = case.named("skipped").next().unwrap();
+        assert_eq!(
+            skipped.attr("message"),
+            format!(
+                "the image is on the bundle's allowlisted images, so its final action is GO; the rule would STOP: {}",
+                decision.message
+            )
+        );
+    }
+
+    let sarif = render(&evaluation, PolicyFormat::Sarif);
+    portcullis_testkit::schema::validate_sarif(&sarif);
+    let log = json(&sarif);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    for result in results {
+        assert_eq!(result["level"], "note");
+        assert_eq!(result["properties"]["imageAllowlisted"], true);
+        assert_eq!(result["properties"]["action"], "STOP");
+    }
+    assert_eq!(log["runs"][0]["properties"]["finalActionReason"], "allowlisted");
+
+    // The same decisions on an image the bundle does not allowlist fail and alert.
+    let other = ImageIdentity::from_reference("localhost:5000/other:1.0").unwrap();
+    let evaluation = portcullis_policy::evaluate::evaluate(&bundle, &other, &ctx);
+    assert_eq!(evaluation.final_action, Action::Stop);
+    assert_eq!(only_suite(&render(&evaluation, PolicyFormat::Junit)).attr("failures"), "2");
+    let log = json(&render(&evaluation, PolicyFormat::Sarif));
+    for result in log["runs"][0]["results"].as_array().unwrap() {
+        assert_eq!(result["level"], "error");
+        assert!(result["properties"].get("imageAllowlisted").is_none());
+    }
 }

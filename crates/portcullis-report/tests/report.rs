@@ -7,7 +7,7 @@ mod xml;
 
 use std::collections::{BTreeMap, HashMap};
 
-use portcullis_match::{Finding, GateResult, ScanResult};
+use portcullis_match::{BaseImage, Finding, GateResult, Origin, ScanResult};
 use portcullis_report::{SCAN_SCHEMA_URL, ScanFormat, ScanReport, render};
 use portcullis_sbom::Sbom;
 use serde_json::Value;
@@ -156,8 +156,19 @@ fn json_document_has_every_top_level_field_and_reads_back() {
     let scan = scan();
     let doc = json(&scan.render(ScanFormat::Json, true));
     let keys: Vec<&str> = doc.as_object().unwrap().keys().map(String::as_str).collect();
-    let mut expected =
-        ["schema", "tool", "source", "distro", "database", "summary", "gate", "findings", "ignored", "expired_rules"];
+    let mut expected = [
+        "schema",
+        "tool",
+        "source",
+        "distro",
+        "base_image",
+        "database",
+        "summary",
+        "gate",
+        "findings",
+        "ignored",
+        "expired_rules",
+    ];
     expected.sort();
     assert_eq!(keys, expected);
     assert_eq!(doc["schema"]["version"], "1.1");
@@ -167,6 +178,9 @@ fn json_document_has_every_top_level_field_and_reads_back() {
     assert_eq!(doc["source"]["input"], common::IMAGE);
     assert_eq!(doc["source"]["image"]["references"][0], common::IMAGE);
     assert_eq!(doc["distro"]["version_codename"], "bookworm");
+    assert_eq!(doc["base_image"], Value::Null, "not known: no origins either");
+    assert!(doc["findings"].as_array().unwrap().iter().all(|f| f.get("origin").is_none()));
+    assert!(doc["summary"].get("by_origin").is_none());
     assert_eq!(doc["database"]["sources"][1]["name"], "osv-pypi");
     assert_eq!(doc["summary"]["by_severity"]["critical"], 2);
     assert_eq!(doc["summary"]["fixable"], 5);
@@ -193,6 +207,55 @@ fn json_document_has_every_top_level_field_and_reads_back() {
     for list in ["findings", "ignored", "expired_rules"] {
         assert_eq!(doc[list], Value::Array(vec![]), "{list} is always present");
     }
+}
+
+/// The fixture's debs came with layer 0, its Python packages with layer 1.
+fn scan_on_a_known_base() -> Scan {
+    let mut scan = scan();
+    scan.result.set_base_image(BaseImage { layers: 1, reference: Some("docker.io/library/debian:12".to_owned()) });
+    scan
+}
+
+#[test]
+fn findings_from_a_known_base_image_are_marked_and_counted() {
+    let scan = scan_on_a_known_base();
+    // busybox, known by name only, has no layer: its origin is unknown.
+    let origin = |finding: &Finding| match finding.package.package_type.as_str() {
+        "deb" => Some(Origin::Base),
+        "python" => Some(Origin::Own),
+        _ => None,
+    };
+    assert!(scan.result.findings.iter().all(|f| f.origin == origin(f)));
+    assert!(scan.result.ignored.iter().all(|i| i.finding.origin == origin(&i.finding)));
+
+    let text = scan.render(ScanFormat::Table, false);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].split_whitespace().eq(["ID", "SEVERITY", "PACKAGE", "VERSION", "FIXED", "IN", "STATE", "RISK", "EXPLOITED", "ORIGIN"]), "{}", lines[0]);
+    assert!(lines[1].starts_with("CVE-2023-4911") && lines[1].ends_with(" base"), "{}", lines[1]);
+    assert!(lines[2].starts_with("CVE-2020-1747") && lines[2].ends_with(" own"), "{}", lines[2]);
+    assert!(lines[5].starts_with("CVE-2022-48174") && lines[5].ends_with(" -"), "busybox: {}", lines[5]);
+    assert_eq!(
+        lines[9],
+        "8 findings (4 from the base image, 3 added by this image, 1 of unknown origin): 2 critical, 3 high, \
+         2 medium, 1 low; 5 fixable; 1 in KEV; 3 ignored; 11 packages"
+    );
+
+    let doc = json(&scan.render(ScanFormat::Json, false));
+    assert_eq!(doc["base_image"], serde_json::json!({"layers": 1, "reference": "docker.io/library/debian:12"}));
+    assert_eq!(doc["summary"]["by_origin"], serde_json::json!({"base": 4, "own": 3}));
+    assert!(doc["findings"][4].get("origin").is_none(), "busybox");
+    assert_eq!(doc["findings"][0]["origin"], "base");
+    assert_eq!(doc["findings"][1]["origin"], "own");
+    assert_eq!(doc["ignored"][0]["finding"]["origin"], "own");
+    let findings: Vec<Finding> = serde_json::from_value(doc["findings"].clone()).unwrap();
+    assert_eq!(findings, scan.result.findings, "origins read back");
+
+    let sarif = scan.render(ScanFormat::Sarif, false);
+    portcullis_testkit::schema::validate_sarif(&sarif);
+    let log = json(&sarif);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results[0]["properties"]["origin"], "base");
+    assert_eq!(results[1]["properties"]["origin"], "own");
 }
 
 #[test]
@@ -619,6 +682,7 @@ fn reports_on_a_real_sbom_attribute_each_finding_to_its_own_package() {
         findings,
         ignored: Vec::new(),
         expired_rules: Vec::new(),
+        base_image: None,
         summary: portcullis_match::Summary { packages: sbom.packages.len() as u64, ..Default::default() },
         database: portcullis_match::DatabaseStatus::default(),
     };

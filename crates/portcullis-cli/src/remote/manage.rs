@@ -52,7 +52,7 @@ pub fn policy(session: &Session, command: PolicyCommand) -> Result<u8> {
                 let rows = records.iter().map(|record| {
                     vec![
                         record.policy_id.clone(),
-                        record.active.to_string(),
+                        python_bool(record.active),
                         record.created_at.to_rfc3339(),
                         record.last_updated.to_rfc3339(),
                     ]

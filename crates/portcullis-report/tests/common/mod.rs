@@ -131,6 +131,7 @@ pub fn finding_for(package: &Package, id: &str, severity: Severity, state: FixSt
             locations: package.locations.iter().map(|l| l.path.clone()).collect(),
             layer_index: package.introduced_in_layer,
         },
+        origin: None,
         state,
         fixed_in: fixed_in.iter().map(|v| v.to_string()).collect(),
         severity,
@@ -304,6 +305,7 @@ pub fn scan_result(sbom: &Sbom) -> ScanResult {
             reason: "vendored copy, patched".to_owned(),
             expires: "2026-01-01".to_owned(),
         }],
+        base_image: None,
         summary: Summary { packages: sbom.packages.len() as u64, ..Summary::default() },
         database: DatabaseStatus {
             location: "/var/cache/portcullis/vulndb.sqlite".to_owned(),

@@ -48,16 +48,17 @@ fn require_self_or_admin(caller: &Caller, account: &str, username: &str) -> ApiR
 }
 
 /// Lists accounts, optionally in one state.
-#[utoipa::path(get, path = "/accounts", tag = "accounts", params(AccountsQuery),
+#[utoipa::path(get, path = "/accounts", tag = "accounts", params(AccountsQuery, portcullis_api::Page),
     responses((status = 200, body = Vec<Account>), (status = 401), (status = 403, description = "not an admin")))]
 async fn list_accounts(
     State(state): State<AppState>,
     caller: Caller,
     params: Result<Query<AccountsQuery>, QueryRejection>,
-) -> ApiResult<Json<Vec<Account>>> {
+    page: super::PageQuery,
+) -> ApiResult<super::Paged<Account>> {
     caller.require_admin()?;
     let params = query(params)?;
-    Ok(Json(accounts::list_accounts(&state, params.state).await?))
+    super::paginate(accounts::list_accounts(&state, params.state).await?, page)
 }
 
 /// Creates an account (type `user`, enabled, with no user yet).
@@ -111,16 +112,17 @@ async fn set_account_state(
     Ok(Json(AccountStatus { state }))
 }
 
-#[utoipa::path(get, path = "/accounts/{account}/users", tag = "accounts", params(("account" = String, Path)),
+#[utoipa::path(get, path = "/accounts/{account}/users", tag = "accounts", params(("account" = String, Path), portcullis_api::Page),
     responses((status = 200, body = Vec<User>), (status = 403), (status = 404)))]
 async fn list_users(
     State(state): State<AppState>,
     caller: Caller,
     Path(account): Path<String>,
-) -> ApiResult<Json<Vec<User>>> {
+    page: super::PageQuery,
+) -> ApiResult<super::Paged<User>> {
     caller.require_admin()?;
     accounts::existing_account(&state, &account).await?;
-    Ok(Json(accounts::list_users(&state, &account).await?))
+    super::paginate(accounts::list_users(&state, &account).await?, page)
 }
 
 /// Adds a user with a password (6 to 128 characters); usernames are unique across accounts.

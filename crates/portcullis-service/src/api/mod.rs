@@ -89,6 +89,35 @@ pub(crate) fn query<T>(
     query.map(|axum::extract::Query(query)| query).map_err(|rejection| ApiError::bad_request(rejection.body_text()))
 }
 
+/// Parameters of the routes whose Anchore answer is a bare list.
+pub(crate) type PageQuery = Result<axum::extract::Query<portcullis_api::Page>, axum::extract::rejection::QueryRejection>;
+
+/// A bare-list answer, as Anchore gives it, that `page`/`limit` may cut
+/// into pages: without them the whole list; with them one page (100 items
+/// unless `limit` says otherwise) and the header `x-next-page: true|false`.
+pub(crate) struct Paged<T>(Vec<T>, Option<bool>);
+
+pub(crate) fn paginate<T>(items: Vec<T>, page: PageQuery) -> ApiResult<Paged<T>> {
+    let page = query(page)?;
+    if page.page.is_none() && page.limit.is_none() {
+        return Ok(Paged(items, None));
+    }
+    let size = usize::try_from(page.size(100)).unwrap_or(usize::MAX);
+    let offset = usize::try_from(page.offset(100)).unwrap_or(usize::MAX);
+    let total = items.len();
+    let items = items.into_iter().skip(offset).take(size).collect();
+    Ok(Paged(items, Some(offset.saturating_add(size) < total)))
+}
+
+impl<T: serde::Serialize> IntoResponse for Paged<T> {
+    fn into_response(self) -> axum::response::Response {
+        match self.1 {
+            Some(next) => ([("x-next-page", if next { "true" } else { "false" })], Json(self.0)).into_response(),
+            None => Json(self.0).into_response(),
+        }
+    }
+}
+
 /// A JSON body, whatever the request's content type says, as an
 /// Anchore-shaped 400 when it does not parse.
 pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {

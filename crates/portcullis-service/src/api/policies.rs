@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Caller;
-use super::{json_body, query};
+use super::{PageQuery, Paged, json_body, paginate, query};
 use crate::error::{ApiError, ApiResult};
 use crate::evaluations::{self, StoredEvaluation};
 use crate::policies::{self, Update};
@@ -38,19 +38,20 @@ async fn with_detail(state: &AppState, record: PolicyBundleRecord, detail: bool)
 }
 
 /// The account's policy bundles (its first call installs the default bundle).
-#[utoipa::path(get, path = "/policies", tag = "policies", params(PolicyQuery),
+#[utoipa::path(get, path = "/policies", tag = "policies", params(PolicyQuery, portcullis_api::Page),
     responses((status = 200, body = Vec<PolicyBundleRecord>), (status = 401, description = "not authenticated")))]
 async fn list_policies(
     State(state): State<AppState>,
     caller: Caller,
     params: Result<Query<PolicyQuery>, QueryRejection>,
-) -> ApiResult<Json<Vec<PolicyBundleRecord>>> {
+    page: PageQuery,
+) -> ApiResult<Paged<PolicyBundleRecord>> {
     let params = query(params)?;
     let mut records = Vec::new();
     for record in policies::list(&state, &caller.account).await? {
         records.push(with_detail(&state, record, params.detail.unwrap_or(false)).await?);
     }
-    Ok(Json(records))
+    paginate(records, page)
 }
 
 /// Adds a bundle (JSON or YAML, v1 or v2 naming), inactive; a bundle with
@@ -142,8 +143,8 @@ async fn delete_policy(
 
 /// Evaluates the image as `tag` now (stored unless `interactive`), with the
 /// active bundle or `policyId`; `history` adds the stored evaluations.
-#[utoipa::path(get, path = "/images/{imageDigest}/check", tag = "policies",
-    params(("imageDigest" = String, Path, description = "the image's manifest digest"), PolicyCheckQuery),
+#[utoipa::path(get, path = "/images/{digest}/check", tag = "policies",
+    params(("digest" = String, Path, description = "the image's manifest digest"), PolicyCheckQuery),
     responses((status = 200, body = Vec<PolicyCheckResult>), (status = 400, description = "no or a malformed tag"),
         (status = 404, description = "unknown image, image not analyzed (`detail.analysis_status`), or unknown policyId")))]
 async fn check_image(

@@ -99,11 +99,15 @@ async fn save(
 }
 
 /// The account's registry credentials (without passwords).
-#[utoipa::path(get, path = "/registries", tag = "registries",
+#[utoipa::path(get, path = "/registries", tag = "registries", params(portcullis_api::Page),
     responses((status = 200, body = Vec<RegistryConfiguration>), (status = 401, description = "not authenticated")))]
-async fn list_registries(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<RegistryConfiguration>>> {
+async fn list_registries(
+    State(state): State<AppState>,
+    caller: Caller,
+    page: super::PageQuery,
+) -> ApiResult<super::Paged<RegistryConfiguration>> {
     let records = registries::list(&state, &caller.account).await?;
-    Ok(Json(records.iter().map(|r| r.to_api()).collect::<Result<_, _>>()?))
+    super::paginate(records.iter().map(|r| r.to_api()).collect::<Result<_, _>>()?, page)
 }
 
 /// Stores credentials for a registry; with `validate` (default true) they

@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Caller;
-use super::{json_body, query};
+use super::{PageQuery, Paged, json_body, paginate, query};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::subscriptions::{self, SubscriptionError};
@@ -42,19 +42,20 @@ fn not_found(id: &str) -> ApiError {
 }
 
 /// The account's subscriptions, optionally of one key and/or type.
-#[utoipa::path(get, path = "/subscriptions", tag = "subscriptions", params(SubscriptionQuery),
+#[utoipa::path(get, path = "/subscriptions", tag = "subscriptions", params(SubscriptionQuery, portcullis_api::Page),
     responses((status = 200, body = Vec<Subscription>), (status = 400, description = "unknown type"),
         (status = 401, description = "not authenticated")))]
 async fn list_subscriptions(
     State(state): State<AppState>,
     caller: Caller,
     params: Result<Query<SubscriptionQuery>, QueryRejection>,
-) -> ApiResult<Json<Vec<Subscription>>> {
+    page: PageQuery,
+) -> ApiResult<Paged<Subscription>> {
     let params = query(params)?;
     let found =
         subscriptions::list(&state, &caller.account, params.subscription_key.as_deref(), params.subscription_type)
             .await?;
-    Ok(Json(found))
+    paginate(found, page)
 }
 
 /// Adds a subscription (active unless `active: false`); one per key and type.

@@ -236,13 +236,13 @@ fn findings_from_a_known_base_image_are_marked_and_counted() {
     assert!(lines[5].starts_with("CVE-2022-48174") && lines[5].ends_with(" -"), "busybox: {}", lines[5]);
     assert_eq!(
         lines[9],
-        "8 findings (4 from the base image, 3 added by this image, 1 of unknown origin): 2 critical, 3 high, \
+        "8 findings (5 from the base image, 2 added by this image, 1 of unknown origin): 2 critical, 3 high, \
          2 medium, 1 low; 5 fixable; 1 in KEV; 3 ignored; 11 packages"
     );
 
     let doc = json(&scan.render(ScanFormat::Json, false));
     assert_eq!(doc["base_image"], serde_json::json!({"layers": 1, "reference": "docker.io/library/debian:12"}));
-    assert_eq!(doc["summary"]["by_origin"], serde_json::json!({"base": 4, "own": 3}));
+    assert_eq!(doc["summary"]["by_origin"], serde_json::json!({"base": 5, "own": 2}));
     assert!(doc["findings"][4].get("origin").is_none(), "busybox");
     assert_eq!(doc["findings"][0]["origin"], "base");
     assert_eq!(doc["findings"][1]["origin"], "own");

@@ -74,6 +74,10 @@ async fn image_routes(engine: Engine) {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (_, page) = send(server.admin(Method::GET, "/images?page=2&limit=1")).await;
     assert_eq!(page, json!([]));
+    let first = server.admin(Method::GET, "/images?limit=1").send().await.unwrap();
+    assert_eq!(first.headers()["x-next-page"], "false", "one image: no second page");
+    let first: serde_json::Value = first.json().await.unwrap();
+    assert_eq!(first[0]["imageDigest"], digest.as_str());
 
     // Content, from the SBOM.
     let path = |rest: &str| format!("/images/{digest}{rest}");

@@ -111,7 +111,7 @@ async fn list_images(
     State(state): State<AppState>,
     caller: Caller,
     params: Result<Query<ListImagesQuery>, QueryRejection>,
-) -> ApiResult<Json<Vec<AnchoreImage>>> {
+) -> ApiResult<super::Paged<AnchoreImage>> {
     let params = query(params)?;
     let image_status = match params.image_status.as_deref().unwrap_or("active") {
         "all" => None,
@@ -124,10 +124,10 @@ async fn list_images(
             )));
         }
     };
-    let window = (params.page.is_some() || params.limit.is_some()).then(|| {
-        let page = portcullis_api::Page { page: params.page, limit: params.limit };
-        (page.offset(100), u64::from(page.size(100)))
-    });
+    let page = (params.page.is_some() || params.limit.is_some())
+        .then_some(portcullis_api::Page { page: params.page, limit: params.limit });
+    // One row more than the page tells whether another page follows.
+    let window = page.map(|page| (page.offset(100), u64::from(page.size(100)) + 1));
     let filter = ImageFilter {
         fulltag: params.fulltag.clone(),
         history: params.history.unwrap_or(false),
@@ -135,7 +135,14 @@ async fn list_images(
         analysis_status: params.analysis_status,
         window,
     };
-    Ok(Json(images::list_images(&state, &caller.account, &filter).await?))
+    let mut found = images::list_images(&state, &caller.account, &filter).await?;
+    let next = page.map(|page| {
+        let size = usize::try_from(page.size(100)).unwrap_or(usize::MAX);
+        let more = found.len() > size;
+        found.truncate(size);
+        more
+    });
+    Ok(super::Paged(found, next))
 }
 
 /// Query string of `DELETE /images`.

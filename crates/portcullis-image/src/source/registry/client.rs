@@ -423,7 +423,7 @@ impl Client {
             || lower.contains("http request to an https server");
         if is_registry && !self.insecure && plain_http_server {
             message.push_str(&format!(
-                "; the server does not seem to speak HTTPS: if {host} is a plain-HTTP registry, use --insecure-registry {host}"
+                "; the server does not seem to speak HTTPS: if {host} is a plain-HTTP registry, allow plain HTTP for it (`--insecure-registry {host}`; in the service, `registry_verify: false` or `analyzer.insecure_registries`)"
             ));
         }
         ImageError::Unreachable { registry: host.to_owned(), message }

@@ -13,8 +13,8 @@ use crate::content::retrieve::{DEFAULT_RETRIEVE_MAX, DEFAULT_RETRIEVE_PATHS, ret
 use crate::context::CatalogContext;
 use crate::distro;
 use crate::inspect::{FileFindings, InspectOptions, Inspector};
-use crate::layer_cache::LayerReuse;
 use crate::lang::{dotnet, java, javascript, php, python, ruby, rust};
+use crate::layer_cache::LayerReuse;
 use crate::os::{apk, dpkg, rpm};
 use crate::relate;
 
@@ -143,14 +143,22 @@ pub fn analyze_with_cache(
     let selector = ContentSelector::new(&patterns)?;
     let inspector = Inspector::new(&options.inspect);
     let descriptor = source.descriptor();
-    let reuse = cache.map(|cache| LayerReuse::new(cache, &patterns, &options.limits, &options.inspect));
-    let reused = reuse.as_ref().map(|reuse| reuse.load(descriptor)).unwrap_or_default();
-    let tree = FileTree::build_reusing(source, reused.layers, &selector, &inspector, &options.limits, progress)?;
-    let mut findings = inspector.into_results();
-    if let Some(reuse) = &reuse {
-        reuse.save(descriptor, &tree, &findings, &reused.indexes);
-    }
-    findings.extend(reused.findings);
+    let (tree, mut findings) = match cache {
+        None => {
+            let tree = FileTree::build_inspected(source, &selector, &inspector, &options.limits, progress)?;
+            (tree, inspector.into_results())
+        }
+        Some(cache) => {
+            let reuse = LayerReuse::new(cache, &patterns, &options.limits, &options.inspect);
+            let reused = reuse.load(descriptor);
+            let tree =
+                FileTree::build_reusing(source, reused.layers, &selector, &inspector, &options.limits, progress)?;
+            let mut findings = inspector.into_results();
+            reuse.save(descriptor, &tree, &findings, &reused.indexes);
+            findings.extend(reused.findings);
+            (tree, findings)
+        }
+    };
     let read = |path: &str| tree.read(path).ok().flatten().map(|c| c.data.to_vec());
     let exists = |path: &str| tree.resolve(path).ok().flatten().is_some();
     let distro = distro::detect(&read, &exists);

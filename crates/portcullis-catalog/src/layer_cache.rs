@@ -86,10 +86,16 @@ impl<'a> LayerReuse<'a> {
                     reused.layers.push(files);
                     reused.indexes.insert(index);
                 }
-                Err(error) => tracing::warn!(layer = index, diff_id, %error, "unusable cached layer result; reading the layer"),
+                Err(error) => {
+                    tracing::warn!(layer = index, diff_id, %error, "unusable cached layer result; reading the layer")
+                }
             }
         }
-        tracing::debug!(reused = reused.indexes.len(), layers = descriptor.layers.len(), "layer results from the cache");
+        tracing::debug!(
+            reused = reused.indexes.len(),
+            layers = descriptor.layers.len(),
+            "layer results from the cache"
+        );
         reused
     }
 
@@ -106,7 +112,12 @@ impl<'a> LayerReuse<'a> {
             let Some(diff_id) = files.diff_id.as_deref() else { continue };
             let declared = descriptor.layers.get(files.index).and_then(|l| l.diff_id.as_deref());
             if declared.is_some_and(|declared| declared != diff_id) {
-                tracing::warn!(layer = files.index, declared, computed = diff_id, "the layer's diff id is not the one the image config declares");
+                tracing::warn!(
+                    layer = files.index,
+                    declared,
+                    computed = diff_id,
+                    "the layer's diff id is not the one the image config declares"
+                );
             }
             let Some(key) = self.key(diff_id) else { continue };
             let entry = CachedLayer { files, findings: by_layer.remove(&files.index).unwrap_or_default() };

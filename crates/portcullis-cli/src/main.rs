@@ -10,6 +10,7 @@ use portcullis_catalog::content::dockerfile;
 use portcullis_catalog::content::secrets::{ContentScanner, SecretRule, default_rules};
 use portcullis_catalog::{AnalyzeOptions, InspectOptions, Scope};
 use portcullis_image::Limits;
+use portcullis_image::cache::{DiskCache, ResultCache};
 use portcullis_image::source::{self, Credentials, Platform, PlatformChoice, RegistryOptions, SourceOptions};
 use portcullis_sbom::Sbom;
 
@@ -107,7 +108,14 @@ pub struct ImageArgs {
     content: ContentArgs,
     #[command(flatten)]
     limits: LimitArgs,
+    /// Keep each layer's analysis in DIR and reuse it for images sharing the
+    /// layer (at most 1 GiB; the least recently used go first). Off by default.
+    #[arg(long, value_name = "DIR", env = "PORTCULLIS_LAYER_CACHE")]
+    layer_cache: Option<PathBuf>,
 }
+
+/// Size cap of `--layer-cache`.
+const LAYER_CACHE_BYTES: u64 = 1 << 30;
 
 #[derive(Args)]
 struct ContentArgs {
@@ -366,10 +374,12 @@ pub fn analyze_image(args: &ImageArgs, quiet: bool) -> Result<Vec<Sbom>> {
         let _spinner = progress::spinner(show_progress, &format!("resolving {}", args.source));
         source::open(&args.source, &options).with_context(|| format!("cannot open {}", args.source))?
     };
+    let cache = args.layer_cache.as_ref().map(|dir| DiskCache::new(dir.clone(), LAYER_CACHE_BYTES));
     let mut sboms = Vec::with_capacity(sources.len());
     for image in &sources {
         let display = progress::LayerProgress::new(show_progress, image.descriptor());
-        let sbom = portcullis_catalog::analyze(image.as_ref(), &analyze_options, &display)
+        let cache = cache.as_ref().map(|cache| cache as &dyn ResultCache);
+        let sbom = portcullis_catalog::analyze_with_cache(image.as_ref(), &analyze_options, cache, &display)
             .with_context(|| format!("cannot analyse {}", args.source))?;
         display.finish();
         sboms.push(sbom);

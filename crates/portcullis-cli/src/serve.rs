@@ -34,7 +34,8 @@ pub struct ServeArgs {
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
     let mut config = ServiceConfig::load(args.config.as_deref())?;
     if let Some(listen) = &args.listen {
-        config.listen = listen.parse().with_context(|| format!("--listen {listen:?} is not an address like 127.0.0.1:8228"))?;
+        config.listen =
+            listen.parse().with_context(|| format!("--listen {listen:?} is not an address like 127.0.0.1:8228"))?;
     }
     if let Some(dir) = args.data_dir {
         config.data_dir = dir;

@@ -39,7 +39,11 @@ struct Run {
 impl Run {
     /// Asserts the exit code; returns the run for more checks.
     fn code(self, expected: i32) -> Run {
-        assert_eq!(self.code, expected, "portcullis {} exited {}:\n{}\n{}", self.args, self.code, self.stdout, self.stderr);
+        assert_eq!(
+            self.code, expected,
+            "portcullis {} exited {}:\n{}\n{}",
+            self.args, self.code, self.stdout, self.stderr
+        );
         self
     }
 
@@ -63,7 +67,12 @@ impl Run {
 
     /// Asserts that stderr contains `needle`.
     fn says(self, needle: &str) -> Run {
-        assert!(self.stderr.contains(needle), "portcullis {}: {needle:?} missing from stderr\n{}", self.args, self.stderr);
+        assert!(
+            self.stderr.contains(needle),
+            "portcullis {}: {needle:?} missing from stderr\n{}",
+            self.args,
+            self.stderr
+        );
         self
     }
 }
@@ -107,8 +116,12 @@ impl Server {
             ),
         )
         .unwrap();
-        let process =
-            ServiceProcess::start(Path::new(BIN), &dir.path().join("data"), &["--config", config.to_str().unwrap()], env);
+        let process = ServiceProcess::start(
+            Path::new(BIN),
+            &dir.path().join("data"),
+            &["--config", config.to_str().unwrap()],
+            env,
+        );
         Server { process, dir }
     }
 
@@ -200,7 +213,8 @@ impl GatedRegistry {
                     .header("Docker-Content-Digest", manifest_digest.clone())
                     .body(manifest.clone());
             }
-            let Some((_, bytes, gated)) = blobs.iter().find(|(digest, _, _)| path.ends_with(&format!("/blobs/{digest}")))
+            let Some((_, bytes, gated)) =
+                blobs.iter().find(|(digest, _, _)| path.ends_with(&format!("/blobs/{digest}")))
             else {
                 return Response::new(404);
             };
@@ -288,7 +302,10 @@ fn images_feeds_policies_subscriptions_and_events() {
     assert!(status["service_states"].as_array().unwrap().iter().all(|s| s["status"] == true), "{status}");
     let listed = server.cli(&["system", "feeds", "list"]).ok();
     assert!(listed.stdout.lines().any(|l| l.contains("debian-tracker") && l.contains("pending")), "{}", listed.stdout);
-    server.cli(&["system", "wait", "--timeout", "1", "--interval", "1"]).code(2).says("still waiting for feed debian-tracker");
+    server
+        .cli(&["system", "wait", "--timeout", "1", "--interval", "1"])
+        .code(2)
+        .says("still waiting for feed debian-tracker");
     server.cli(&["system", "wait", "--no-feeds", "--timeout", "10"]).ok().shows(&["Server is ready"]);
     let synced = server.cli(&["system", "feeds", "sync"]).ok().shows(&["Records Updated", "osv-pypi"]);
     assert!(synced.stdout.lines().any(|l| l.contains("debian-tracker") && l.contains("success")), "{}", synced.stdout);
@@ -296,6 +313,9 @@ fn images_feeds_policies_subscriptions_and_events() {
     let osv = listed.as_array().unwrap().iter().find(|feed| feed["name"] == "osv-pypi").unwrap();
     assert!(osv["groups"][0]["record_count"].as_u64().unwrap() > 1000, "{listed}");
     server.cli(&["system", "feeds", "list"]).ok().shows(&["security-tracker-lists-2023-04", "vulns"]);
+    let flushed = server.json(&["system", "feeds", "sync", "--flush"]);
+    let statuses: Vec<&Value> = flushed.as_array().unwrap().iter().map(|feed| &feed["status"]).collect();
+    assert_eq!(statuses, [&json!("success"), &json!("success")], "{flushed}");
     assert_eq!(server.json(&["system", "wait", "--timeout", "30", "--interval", "1"]), json!({"ready": true}));
 
     // The gated image is analyzing until its layers are let through; with
@@ -310,10 +330,11 @@ fn images_feeds_policies_subscriptions_and_events() {
     server.cli(&["image", "vuln", &app, "all"]).code(101).says("is not analyzed (not_analyzed)");
     server.cli(&["image", "wait", &app, "--timeout", "1", "--interval", "1"]).code(2).says("is still not_analyzed");
     gated.open();
-    server
-        .cli(&["image", "wait", &app, "--interval", "1"])
-        .ok()
-        .shows(&["Analysis Status: analyzed", "Distro: debian", "Annotations: team=web"]);
+    server.cli(&["image", "wait", &app, "--interval", "1"]).ok().shows(&[
+        "Analysis Status: analyzed",
+        "Distro: debian",
+        "Annotations: team=web",
+    ]);
 
     // Listing and looking up by tag, digest and digest pull string.
     let list = server.cli(&["image", "list", "--full"]).ok();
@@ -328,7 +349,7 @@ fn images_feeds_policies_subscriptions_and_events() {
     for name in [app.as_str(), digest.as_str(), pull_string.as_str()] {
         server.cli(&["image", "get", name]).ok().shows(&[&format!("Image Digest: {digest}"), "Layer Count: 2"]);
     }
-    server.cli(&["image", "get", &registry.image("lab/absent:1")]).code(2).says("the server has no image");
+    server.cli(&["image", "get", &registry.image("lab/absent:1")]).code(1).says("the server has no image");
     let missing = format!("sha256:{}", "0".repeat(64));
     server.cli(&["image", "get", &missing]).code(1).says("404");
 
@@ -338,7 +359,8 @@ fn images_feeds_policies_subscriptions_and_events() {
     assert!(!os.stdout.contains("requests"), "{}", os.stdout);
     server.cli(&["image", "vuln", &app, "non-os"]).ok().shows(&["CVE-2018-18074", "requests-2.19.1", "2.20.0"]);
     let all = server.json(&["image", "vuln", &app, "all"]);
-    let found: Vec<&str> = all["vulnerabilities"].as_array().unwrap().iter().map(|v| v["vuln"].as_str().unwrap()).collect();
+    let found: Vec<&str> =
+        all["vulnerabilities"].as_array().unwrap().iter().map(|v| v["vuln"].as_str().unwrap()).collect();
     assert!(found.contains(&"CVE-2024-0727") && found.contains(&"CVE-2023-32681"), "{all}");
     assert_eq!(all["imageDigest"], digest.as_str());
     server.cli(&["image", "content", &app]).ok().shows(&["os: available", "python: available", "files: available"]);
@@ -357,10 +379,12 @@ fn images_feeds_policies_subscriptions_and_events() {
 
     // Policies and evaluations: the default bundle passes, a STOP bundle fails.
     server.cli(&["evaluate", "check", &app]).ok().shows(&["Status: pass", "Policy ID: portcullis-default"]);
-    server
-        .cli(&["evaluate", "check", &digest, "--detail"])
-        .ok()
-        .shows(&[&format!("Full Tag: {app}"), "Final Action: warn", "Gate", "HEALTHCHECK"]);
+    server.cli(&["evaluate", "check", &digest, "--detail"]).ok().shows(&[
+        &format!("Full Tag: {app}"),
+        "Final Action: warn",
+        "Gate",
+        "HEALTHCHECK",
+    ]);
     let bundle = server.write("stop.json", &stop_bundle("stop").to_string());
     server.cli(&["policy", "add", bundle.to_str().unwrap()]).ok().shows(&["Policy ID: stop", "Active: False"]);
     // As in Anchore, adding a bundle id again replaces that bundle.
@@ -372,14 +396,22 @@ fn images_feeds_policies_subscriptions_and_events() {
     server.cli(&["evaluate", "check", &app, "--policy", "stop"]).code(1).shows(&["Status: fail", "Policy ID: stop"]);
     server.cli(&["policy", "activate", "stop"]).ok().shows(&["Success: stop activated"]);
     let listed = server.cli(&["policy", "list"]).ok();
-    assert!(listed.stdout.lines().nth(1).is_some_and(|l| l.contains("stop") && l.contains("True")), "{}", listed.stdout);
+    assert!(
+        listed.stdout.lines().nth(1).is_some_and(|l| l.contains("stop") && l.contains("True")),
+        "{}",
+        listed.stdout
+    );
     let policies = server.json(&["policy", "list"]);
     assert_eq!(policies.as_array().unwrap().len(), 2, "{policies}");
     server.cli(&["policy", "get", "stop"]).ok().shows(&["Policy ID: stop", "Active: True"]);
     server.cli(&["policy", "get", "stop", "--detail"]).ok().shows(&["\"mappings\"", "\"always\""]);
     let checked = server.cli(&["evaluate", "check", &app, "--detail"]).code(1);
     let checked = checked.shows(&["Status: fail", "Final Action: stop", "always"]);
-    assert!(checked.stdout.lines().any(|l| l.contains("always") && l.trim_end().ends_with("stop")), "{}", checked.stdout);
+    assert!(
+        checked.stdout.lines().any(|l| l.contains("always") && l.trim_end().ends_with("stop")),
+        "{}",
+        checked.stdout
+    );
     let results = server.cli(&["evaluate", "check", &app, "--json"]).code(1).stdout;
     let results: Value = serde_json::from_str(&results).unwrap();
     assert_eq!(results[0][&digest][&app][0]["status"], "fail", "{results}");
@@ -409,7 +441,10 @@ fn images_feeds_policies_subscriptions_and_events() {
     assert_eq!(tag_update(&server).unwrap()["active"], false);
     server.cli(&["subscription", "activate", "tag_update", &app]).ok();
     assert_eq!(tag_update(&server).unwrap()["active"], true);
-    server.cli(&["subscription", "activate", "tag_update", "nowhere/none:1"]).code(2).says("no tag_update subscription");
+    server
+        .cli(&["subscription", "activate", "tag_update", "nowhere/none:1"])
+        .code(1)
+        .says("no tag_update subscription");
     server.cli(&["subscription", "del", "tag_update", &app]).ok().shows(&["Success"]);
     assert!(tag_update(&server).is_none());
 
@@ -436,11 +471,222 @@ fn images_feeds_policies_subscriptions_and_events() {
     assert!(deleted.stdout.starts_with("Deleted "), "{}", deleted.stdout);
     assert_eq!(server.json(&["event", "list"])["results"], json!([]));
 
+    // A Dockerfile for an image already added needs --force, which analyzes it again.
+    let dockerfile = server.write("Dockerfile", "FROM debian:12\nHEALTHCHECK CMD true\n");
+    let dockerfile = dockerfile.to_str().unwrap();
+    server.cli(&["image", "add", &gated_tag, "--dockerfile", dockerfile]).code(1).says("needs force=true");
+    server.cli(&["image", "add", &gated_tag, "--dockerfile", dockerfile, "--force"]).ok();
+    server.cli(&["image", "wait", &gated_tag, "--interval", "1"]).ok().shows(&["Dockerfile Mode: Actual"]);
+    server.cli(&["image", "metadata", &gated_tag, "dockerfile"]).ok().shows(&["HEALTHCHECK CMD true"]);
+
+    // A digest pull string with the tag to record for it.
+    let alias = registry.image("lab/app:alias");
+    server
+        .cli(&["image", "add", &pull_string, "--tag", &alias, "--noautosubscribe"])
+        .ok()
+        .shows(&[&format!("Full Tag: {alias}")]);
+    server.cli(&["image", "get", &alias]).ok().shows(&[&format!("Image Digest: {digest}")]);
+
+    // The tag moves to a new digest: the list shows the newest unless --show-all.
+    let (_, moved) = push(&registry, dir.path(), &app_image("2.31.0"), "lab/app:1");
+    let newer = server.json(&["image", "add", &moved, "--noautosubscribe"]);
+    let newer = newer[0]["imageDigest"].as_str().unwrap().to_owned();
+    assert_ne!(newer, digest);
+    assert!(tag_update(&server).is_none_or(|s| s["active"] == false), "--noautosubscribe");
+    let rows_of = |run: Run| run.stdout.lines().filter(|l| l.contains(&app)).map(str::to_owned).collect::<Vec<_>>();
+    let newest = rows_of(server.cli(&["image", "list"]).ok());
+    assert!(newest.len() == 1 && newest[0].contains(&newer), "{newest:?}");
+    let every = rows_of(server.cli(&["image", "list", "--show-all"]).ok());
+    assert_eq!(every.len(), 2, "{every:?}");
+
     // Deleting images.
-    server.cli(&["image", "delete", &gated_tag]).code(1);
+    server.cli(&["image", "delete", &gated_tag]).code(1).says("delete with force=true");
     server.cli(&["image", "delete", &gated_tag, "--force"]).ok().shows(&["Success"]);
-    server.cli(&["image", "del", &digest]).ok();
+    // Still the current image of the alias, whose analysis_update subscription
+    // is active; once that is off, no --force is needed.
+    server.cli(&["image", "del", &digest]).code(1).says(&format!("current image of {alias}"));
+    server.cli(&["subscription", "deactivate", "analysis_update", &alias]).ok();
+    server.cli(&["image", "del", &digest]).ok().shows(&["Success"]);
     server.cli(&["image", "get", &digest]).code(1).says("404");
+    server.cli(&["image", "delete", &digest]).code(1);
     let left = server.json(&["image", "list"]);
-    assert_eq!(left.as_array().unwrap().len(), 1, "{left}");
+    let left: Vec<&str> = left.as_array().unwrap().iter().map(|i| i["imageDigest"].as_str().unwrap()).collect();
+    assert!(left.len() == 2 && left.contains(&newer.as_str()), "{left:?}");
+}
+
+#[test]
+fn registries_and_repositories() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = TestRegistry::start(RegistryAuth::basic("puller", "pull-secret"));
+    let host = registry.host();
+    let repo = format!("{host}/lab/repo");
+    for tag in ["1", "2"] {
+        push(&registry, dir.path(), &app_image(&format!("2.{tag}.0")), &format!("lab/repo:{tag}"));
+    }
+    // The registry is not in `insecure_registries`: plain HTTP comes from the credentials' --insecure.
+    let server = Server::start(&[], &[]);
+
+    // Credentials are validated against the registry unless --skip-validate.
+    server.cli(&["registry", "add", &host, "puller", "pull-secret"]).code(1).says("does not seem to speak HTTPS");
+    server.cli(&["registry", "add", &host, "puller", "wrong", "--insecure"]).code(1).says("were rejected");
+    server.cli(&["registry", "list"]).ok().shows(&["Registry", "Name", "Type", "User"]);
+    assert_eq!(server.json(&["registry", "list"]), json!([]));
+    server
+        .cli(&["registry", "add", &host, "puller", "pull-secret", "--insecure", "--registry-name", "lab"])
+        .ok()
+        .shows(&[&format!("Registry: {host}"), "Name: lab", "User: puller", "Type: docker_v2", "Verify TLS: False"]);
+    server.cli(&["registry", "add", &host, "puller", "pull-secret", "--insecure"]).code(1);
+    let listed = server.cli(&["registry", "list"]).ok();
+    assert!(
+        listed.stdout.lines().any(|l| l.contains(&host) && l.contains("lab") && l.contains("puller")),
+        "{}",
+        listed.stdout
+    );
+    server.cli(&["registry", "get", &host]).ok().shows(&["Name: lab"]);
+    let stored = server.json(&["registry", "get", &host]);
+    assert_eq!((&stored[0]["registry"], &stored[0]["registry_user"]), (&json!(host), &json!("puller")), "{stored}");
+    assert!(stored[0]["registry_pass"].as_str().is_none_or(|pass| pass != "pull-secret"), "{stored}");
+    server.cli(&["registry", "update", &host, "puller", "wrong", "--insecure"]).code(1).says("were rejected");
+    server
+        .cli(&[
+            "registry",
+            "update",
+            &host,
+            "nobody",
+            "unchecked",
+            "--insecure",
+            "--skip-validate",
+            "--registry-name",
+            "x",
+        ])
+        .ok()
+        .shows(&["User: nobody", "Name: x"]);
+    server
+        .cli(&["registry", "update", &host, "puller", "pull-secret", "--insecure", "--registry-name", "renamed"])
+        .ok()
+        .shows(&["User: puller", "Name: renamed"]);
+    server.cli(&["registry", "get", "elsewhere:5000"]).code(1).says("no credentials stored");
+    server.cli(&["registry", "update", "elsewhere:5000", "u", "p", "--skip-validate"]).code(1);
+
+    // Repositories: listed with the stored credentials; each tag is added.
+    let dry = server.cli(&["repo", "add", &repo, "--dryrun"]).ok();
+    assert!(dry.stdout.lines().any(|l| l.contains(&repo) && l.trim_end().ends_with('2')), "{}", dry.stdout);
+    assert_eq!(server.json(&["repo", "list"]), json!([]), "a dry run adds nothing");
+    let added = server.cli(&["repo", "add", &repo]).ok();
+    assert!(added.stdout.lines().any(|l| l.contains(&repo) && l.contains("True")), "{}", added.stdout);
+    let images = server.cli(&["image", "list"]).ok();
+    images.shows(&[&format!("{repo}:1"), &format!("{repo}:2")]);
+    let listed = server.json(&["repo", "list"]);
+    assert_eq!(listed[0]["subscription_key"], repo.as_str(), "{listed}");
+    assert_eq!(listed[0]["subscription_type"], "repo_update", "{listed}");
+    let unwatched = server.cli(&["repo", "unwatch", &repo]).ok();
+    assert!(unwatched.stdout.lines().any(|l| l.contains(&repo) && l.contains("False")), "{}", unwatched.stdout);
+    assert_eq!(server.json(&["repo", "list"])[0]["active"], false);
+    server.cli(&["repo", "watch", &repo]).ok().shows(&["True"]);
+    server.cli(&["repo", "del", &repo]).ok().shows(&["Success"]);
+    assert_eq!(server.json(&["repo", "list"]), json!([]));
+    server.cli(&["repo", "watch", &repo]).code(1).says("no repo_update subscription");
+    server.cli(&["repo", "add", &registry.image("lab/absent")]).code(1);
+
+    server.cli(&["registry", "del", &host]).ok().shows(&["Success"]);
+    server.cli(&["registry", "del", &host]).code(1);
+    server.cli(&["registry", "get", &host]).code(1);
+}
+
+#[test]
+fn accounts_users_and_connection_settings() {
+    let server = Server::start(&[], &[]);
+    let url = server.process.url.clone();
+
+    server.cli(&["account", "whoami"]).ok().shows(&["Username: admin", "AccountName: admin", "AccountType: admin"]);
+    server.as_user("admin", "wrong", &["account", "whoami"]).code(2).says("401");
+    portcullis(&["account", "whoami", "--url", &url], &[]).code(2).says("401");
+
+    // Accounts.
+    server.cli(&["account", "add", "team", "--email", "team@example.com"]).ok().shows(&[
+        "Name: team",
+        "Email: team@example.com",
+        "Type: user",
+        "State: enabled",
+    ]);
+    server.cli(&["account", "add", "team"]).code(1).says("already exists");
+    server.cli(&["account", "get", "team"]).ok().shows(&["Name: team"]);
+    server.cli(&["account", "get", "nobody"]).code(1).says("404");
+    let listed = server.cli(&["account", "list"]).ok();
+    assert!(
+        listed.stdout.lines().any(|l| l.contains("team@example.com") && l.contains("enabled")),
+        "{}",
+        listed.stdout
+    );
+    let accounts = server.json(&["account", "list"]);
+    let names: Vec<&str> = accounts.as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["admin", "team"], "{accounts}");
+
+    // Users, and logging in as one.
+    server
+        .cli(&["account", "user", "add", "alice", "alice-pw", "--in-account", "team"])
+        .ok()
+        .shows(&["Name: alice", "Type: native"]);
+    server.cli(&["account", "user", "add", "alice", "again", "--in-account", "team"]).code(1);
+    server.cli(&["account", "user", "get", "alice", "--in-account", "team"]).ok().shows(&["Name: alice"]);
+    server.cli(&["account", "user", "get", "alice"]).code(1).says("404");
+    let users = server.json(&["account", "user", "list", "--in-account", "team"]);
+    assert_eq!(users[0]["username"], "alice", "{users}");
+    server.cli(&["account", "user", "list"]).ok().shows(&["admin"]);
+    let alice = |password: &str, args: &[&str]| server.as_user("alice", password, args);
+    alice("alice-pw", &["account", "whoami"]).ok().shows(&[
+        "Username: alice",
+        "AccountName: team",
+        "AccountType: user",
+    ]);
+    // As in Anchore, managing accounts and users takes an admin.
+    alice("alice-pw", &["account", "user", "list"]).code(1).says("403");
+    alice("alice-pw", &["account", "list"]).code(1).says("403");
+    let whoami = alice("alice-pw", &["account", "whoami", "--json"]).json();
+    assert_eq!((&whoami["user"]["username"], &whoami["account"]["name"]), (&json!("alice"), &json!("team")));
+
+    // The connection from the environment: Portcullis' names first, then anchore-cli's.
+    let env = [("PORTCULLIS_URL", url.as_str()), ("PORTCULLIS_USER", "alice"), ("PORTCULLIS_PASSWORD", "alice-pw")];
+    portcullis(&["account", "whoami"], &env).ok().shows(&["Username: alice"]);
+    let anchore =
+        [("ANCHORE_CLI_URL", url.as_str()), ("ANCHORE_CLI_USER", "admin"), ("ANCHORE_CLI_PASS", ADMIN_PASSWORD)];
+    portcullis(&["account", "whoami"], &anchore).ok().shows(&["Username: admin"]);
+    let both: Vec<(&str, &str)> = env.iter().chain(&anchore).copied().collect();
+    portcullis(&["account", "whoami"], &both).ok().shows(&["Username: alice"]);
+
+    // An admin acting on another account's resources.
+    let team_bundle = server.write("team.json", &stop_bundle("team-stop").to_string());
+    server.cli(&["policy", "add", team_bundle.to_str().unwrap(), "--account", "team"]).ok();
+    alice("alice-pw", &["policy", "get", "team-stop"]).ok().shows(&["Policy ID: team-stop"]);
+    server.cli(&["policy", "get", "team-stop"]).code(1);
+    portcullis(
+        &["policy", "get", "team-stop", "--url", &url, "-u", "admin", "-p", ADMIN_PASSWORD],
+        &[("PORTCULLIS_ACCOUNT", "team")],
+    )
+    .ok();
+
+    // Passwords.
+    server
+        .cli(&["account", "user", "setpassword", "alice", "alice-new", "--in-account", "team"])
+        .ok()
+        .shows(&["Password (re)set success"]);
+    alice("alice-pw", &["account", "whoami"]).code(2).says("401");
+    alice("alice-new", &["account", "whoami"]).ok();
+
+    // A disabled account's users cannot log in; only a disabled account can be deleted.
+    server.cli(&["account", "disable", "team"]).ok().shows(&["Success"]);
+    server.cli(&["account", "get", "team"]).ok().shows(&["State: disabled"]);
+    alice("alice-new", &["account", "whoami"]).code(2).says("401");
+    server.cli(&["account", "enable", "team"]).ok();
+    alice("alice-new", &["account", "whoami"]).ok();
+    server.cli(&["account", "del", "team"]).code(1).says("Cannot go from state enabled");
+    server.cli(&["account", "user", "del", "alice", "--in-account", "team"]).ok().shows(&["Success"]);
+    server.cli(&["account", "user", "get", "alice", "--in-account", "team"]).code(1);
+    alice("alice-new", &["account", "whoami"]).code(2);
+    server.cli(&["account", "disable", "team"]).ok();
+    server.cli(&["account", "del", "team"]).ok().shows(&["Success"]);
+    // Marked `deleting` until the cleanup watcher removes it, which it may already have done.
+    let gone = server.cli(&["account", "get", "team"]);
+    assert!(gone.code == 1 || gone.stdout.contains("State: deleting"), "{}{}", gone.stdout, gone.stderr);
+    server.cli(&["account", "disable", "admin"]).code(1);
 }

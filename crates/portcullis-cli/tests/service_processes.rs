@@ -55,9 +55,12 @@ fn a_killed_analyzer_loses_no_image() {
     )
     .unwrap();
     let url = database.url();
-    let with_roles = |roles: &'static str| ["--config", config.to_str().unwrap(), "--database-url", url.as_str(), "--roles", roles];
-    let api = ServiceProcess::start(std::path::Path::new(BIN), &data.path().join("api"), &with_roles("api,scheduler"), &[]);
-    let mut doomed = ServiceProcess::start(std::path::Path::new(BIN), &data.path().join("a1"), &with_roles("analyzer"), &[]);
+    let with_roles =
+        |roles: &'static str| ["--config", config.to_str().unwrap(), "--database-url", url.as_str(), "--roles", roles];
+    let api =
+        ServiceProcess::start(std::path::Path::new(BIN), &data.path().join("api"), &with_roles("api,scheduler"), &[]);
+    let mut doomed =
+        ServiceProcess::start(std::path::Path::new(BIN), &data.path().join("a1"), &with_roles("analyzer"), &[]);
 
     let added: Value = client()
         .post(format!("{}/images", api.url))
@@ -75,7 +78,8 @@ fn a_killed_analyzer_loses_no_image() {
     doomed.kill();
     assert_eq!(image_status(&api.url, &digest), "analyzing", "killed before it could finish");
 
-    let _rescuer = ServiceProcess::start(std::path::Path::new(BIN), &data.path().join("a2"), &with_roles("analyzer"), &[]);
+    let _rescuer =
+        ServiceProcess::start(std::path::Path::new(BIN), &data.path().join("a2"), &with_roles("analyzer"), &[]);
     wait_for("the second analyzer to finish the image", Duration::from_secs(180), || {
         image_status(&api.url, &digest) == "analyzed"
     });

@@ -145,7 +145,9 @@ pub fn build_identity() -> &'static str {
     static IDENTITY: OnceLock<String> = OnceLock::new();
     IDENTITY.get_or_init(|| {
         let meta = std::env::current_exe().and_then(std::fs::metadata);
-        match meta.and_then(|m| Ok((m.len(), m.modified()?.duration_since(SystemTime::UNIX_EPOCH).map_err(io::Error::other)?))) {
+        match meta.and_then(|m| {
+            Ok((m.len(), m.modified()?.duration_since(SystemTime::UNIX_EPOCH).map_err(io::Error::other)?))
+        }) {
             Ok((size, modified)) => format!("{size}-{}", modified.as_nanos()),
             Err(error) => {
                 // Without it a cache key still names the version and settings.

@@ -136,6 +136,8 @@ struct Capture<'a> {
     wanted: &'a HashSet<String>,
     inspector: &'a dyn FileInspector,
     limits: &'a Limits,
+    /// Whether to compute each layer's diff id (a second hash of every byte).
+    diff_ids: bool,
 }
 
 impl Capture<'_> {
@@ -173,8 +175,9 @@ pub struct LayerFiles {
     #[serde(skip)]
     pub index: usize,
     /// `sha256:<hex>` of the uncompressed tar as read, i.e. the layer's diff id
-    /// computed rather than declared; `None` for directories and for a
-    /// compressed stream with undecodable data after the tar.
+    /// computed rather than declared, by [`FileTree::build_reusing`] only;
+    /// `None` for directories and for a compressed stream with undecodable
+    /// data after the tar.
     pub diff_id: Option<String>,
     entries: HashMap<Box<str>, Entry>,
     /// Paths this layer deletes from the layers below (`.wh.NAME`).
@@ -239,6 +242,8 @@ mod byte_map {
     use serde::ser::Serializer;
     use serde::{Deserialize, Serialize};
 
+    type Contents = HashMap<Box<str>, Arc<[u8]>>;
+
     struct Bytes<'a>(&'a [u8]);
 
     impl Serialize for Bytes<'_> {
@@ -282,11 +287,11 @@ mod byte_map {
         }
     }
 
-    pub fn serialize<S: Serializer>(map: &HashMap<Box<str>, Arc<[u8]>>, serializer: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(map: &Contents, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_map(map.iter().map(|(path, data)| (path, Bytes(data))))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<HashMap<Box<str>, Arc<[u8]>>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Contents, D::Error> {
         let map = HashMap::<Box<str>, ByteBuf>::deserialize(deserializer)?;
         Ok(map.into_iter().map(|(path, data)| (path, Arc::from(data.0))).collect())
     }
@@ -320,21 +325,33 @@ impl FileTree {
         limits: &Limits,
         progress: &dyn Progress,
     ) -> Result<FileTree> {
-        FileTree::build_reusing(source, Vec::new(), selector, inspector, limits, progress)
+        let capture = Capture { selector, wanted: &HashSet::new(), inspector, limits, diff_ids: false };
+        FileTree::build_with(source, Vec::new(), &capture, progress)
     }
 
     /// [`FileTree::build_inspected`] with some layers already read: each of
     /// `known` (placed by its `index`) must be what reading that layer with the
     /// same selector, inspector and limits gives, and its layer is not opened.
-    /// Only the other layers are read and shown to `inspector`. Contents that
-    /// links from other layers reach in a known layer, outside the selector,
-    /// are still read from the source.
+    /// Only the other layers are read and shown to `inspector`, and their
+    /// diff ids computed, to store them under. Contents that links from other
+    /// layers reach in a known layer, outside the selector, are still read
+    /// from the source.
     pub fn build_reusing(
         source: &dyn ImageSource,
         known: Vec<LayerFiles>,
         selector: &ContentSelector,
         inspector: &dyn FileInspector,
         limits: &Limits,
+        progress: &dyn Progress,
+    ) -> Result<FileTree> {
+        let capture = Capture { selector, wanted: &HashSet::new(), inspector, limits, diff_ids: true };
+        FileTree::build_with(source, known, &capture, progress)
+    }
+
+    fn build_with(
+        source: &dyn ImageSource,
+        known: Vec<LayerFiles>,
+        capture: &Capture<'_>,
         progress: &dyn Progress,
     ) -> Result<FileTree> {
         let descriptor = source.descriptor();
@@ -349,13 +366,11 @@ impl FileTree {
             progress.layer_finished(index);
         }
         let missing: Vec<usize> = (0..layer_count).filter(|i| !placed.contains_key(i)).collect();
-        let wanted = HashSet::new();
-        let capture = Capture { selector, wanted: &wanted, inspector, limits };
-        let mut layers = read_layers(source, missing, &capture, progress)?;
+        let mut layers = read_layers(source, missing, capture, progress)?;
         layers.extend(placed.into_values());
         layers.sort_by_key(|l| l.index);
         let mut tree = FileTree::squash(layers);
-        tree.fetch_missing(source, selector, limits)?;
+        tree.fetch_missing(source, capture.selector, capture.limits)?;
         Ok(tree)
     }
 
@@ -533,7 +548,8 @@ impl FileTree {
         let indexes: Vec<usize> = wanted.keys().copied().collect();
         let all_wanted: HashSet<String> = wanted.into_values().flatten().collect();
         let none = ContentSelector::none();
-        let capture = Capture { selector: &none, wanted: &all_wanted, inspector: &NoInspector, limits };
+        let capture =
+            Capture { selector: &none, wanted: &all_wanted, inspector: &NoInspector, limits, diff_ids: false };
         let refetched = read_layers(source, indexes, &capture, &NoProgress)?;
         for fetched in refetched {
             if let Some(layer) = self.layers.get_mut(fetched.index) {
@@ -700,7 +716,7 @@ impl<R: Read> Read for StoredCounter<'_, R> {
 struct UncompressedLimiter<'a, R> {
     inner: R,
     count: u64,
-    hasher: Context,
+    hasher: Option<Context>,
     stored: &'a dyn Fn() -> u64,
     compressed: bool,
     index: usize,
@@ -712,7 +728,9 @@ impl<R: Read> Read for UncompressedLimiter<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.count += n as u64;
-        self.hasher.update(&buf[..n]);
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(&buf[..n]);
+        }
         if self.count > self.limits.max_layer_size {
             return Err(self
                 .violation
@@ -804,7 +822,7 @@ fn read_tar_layer(
         let mut limiter = UncompressedLimiter {
             inner: decoder,
             count: 0,
-            hasher: Context::new(&SHA256),
+            hasher: capture.diff_ids.then(|| Context::new(&SHA256)),
             stored: &stored_now,
             compressed: compression != Compression::None,
             index,
@@ -812,7 +830,9 @@ fn read_tar_layer(
             violation: &violation,
         };
         index_tar(index, &mut limiter, capture, &violation).and_then(|mut layer| {
-            layer.diff_id = drain_for_diff_id(&mut limiter, &violation)?;
+            if capture.diff_ids {
+                layer.diff_id = drain_for_diff_id(&mut limiter, &violation)?;
+            }
             Ok(layer)
         })
     };
@@ -831,12 +851,12 @@ fn read_tar_layer(
 /// after the end-of-archive marker), so the digest covers the whole tar.
 /// Undecodable data after the tar leaves the layer without a diff id, as it
 /// did not stop the analysis before; limits and the blob's digest still apply.
-fn drain_for_diff_id<R: Read>(limiter: &mut UncompressedLimiter<'_, R>, violation: &Violation) -> Result<Option<String>> {
+fn drain_for_diff_id<R: Read>(
+    limiter: &mut UncompressedLimiter<'_, R>,
+    violation: &Violation,
+) -> Result<Option<String>> {
     match io::copy(limiter, &mut io::sink()) {
-        Ok(_) => {
-            let digest = std::mem::replace(&mut limiter.hasher, Context::new(&SHA256)).finish();
-            Ok(Some(format!("sha256:{}", hex::encode(digest))))
-        }
+        Ok(_) => Ok(limiter.hasher.take().map(|hasher| format!("sha256:{}", hex::encode(hasher.finish())))),
         Err(e) => match violation.take() {
             Some(error) => Err(error),
             None => {

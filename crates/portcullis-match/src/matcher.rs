@@ -118,14 +118,8 @@ pub async fn match_sbom(store: &VulnStore, sbom: &Sbom) -> Result<ScanResult, Ma
     }
 
     let findings = build_findings(store, sbom, raw).await?;
-    let mut result = ScanResult {
-        findings,
-        ignored: Vec::new(),
-        expired_rules: Vec::new(),
-        base_image: None,
-        summary,
-        database,
-    };
+    let mut result =
+        ScanResult { findings, ignored: Vec::new(), expired_rules: Vec::new(), base_image: None, summary, database };
     result.findings.sort_by(risk::order);
     result.refresh_summary();
     Ok(result)
@@ -255,8 +249,7 @@ async fn build_findings(store: &VulnStore, sbom: &Sbom, raw: Vec<RawMatch>) -> R
         .flatten()
         .map(|stored| ((stored.source.as_str(), stored.advisory.id.as_str()), &stored.advisory))
         .collect();
-    let cves: Vec<String> =
-        matched_ids.iter().chain(&alias_ids).filter(|id| id.starts_with("CVE-")).cloned().collect();
+    let cves: Vec<String> = matched_ids.iter().chain(&alias_ids).filter(|id| id.starts_with("CVE-")).cloned().collect();
     let kev: HashMap<String, _> = store.kev(&cves).await?.into_iter().map(|k| (k.cve.clone(), k)).collect();
     let epss: HashMap<String, _> = store.epss(&cves).await?.into_iter().map(|e| (e.cve.clone(), e)).collect();
 

@@ -5,6 +5,7 @@
 //! is absent), plus Portcullis extensions marked as such. Bundles are
 //! validated against it at load; gates read the [`Params`] it produces.
 
+use portcullis_catalog::content::dockerfile;
 use serde::Serialize;
 use thiserror::Error;
 
@@ -333,26 +334,6 @@ const fn eol(name: &'static str, replacement: Option<&'static str>) -> GateSpec 
     }
 }
 
-const DOCKERFILE_INSTRUCTIONS: &[&str] = &[
-    "ADD",
-    "ARG",
-    "COPY",
-    "CMD",
-    "ENTRYPOINT",
-    "ENV",
-    "EXPOSE",
-    "FROM",
-    "HEALTHCHECK",
-    "LABEL",
-    "MAINTAINER",
-    "ONBUILD",
-    "USER",
-    "RUN",
-    "SHELL",
-    "STOPSIGNAL",
-    "VOLUME",
-    "WORKDIR",
-];
 const DOCKERFILE_CHECKS: &[&str] = &["=", "!=", "exists", "not_exists", "like", "not_like", "in", "not_in"];
 const METADATA_ATTRIBUTES: &[&str] =
     &["size", "architecture", "os_type", "distro", "distro_version", "like_distro", "layer_count"];
@@ -378,7 +359,7 @@ static GATES: &[GateSpec] = &[
                 "instruction",
                 "An instruction of the Dockerfile meets the check",
                 &[
-                    req("instruction", ParamType::Enum(DOCKERFILE_INSTRUCTIONS)),
+                    req("instruction", ParamType::Enum(dockerfile::KEYWORDS)),
                     req("check", ParamType::Enum(DOCKERFILE_CHECKS)),
                     opt("value", ParamType::Str),
                     opt("actual_dockerfile_only", ParamType::Bool).with_default("false"),

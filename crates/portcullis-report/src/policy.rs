@@ -245,9 +245,9 @@ fn decision_case(decision: &Decision, image_allowlisted: bool) -> Case {
             let reason = by.reason.as_deref().map(|reason| format!(": {reason}")).unwrap_or_default();
             Outcome::Skipped { reason: format!("allowlisted by {}/{}{reason}", by.allowlist_id, by.item_id) }
         }
-        (None, Action::Stop) if image_allowlisted => Outcome::Skipped {
-            reason: format!("{IMAGE_ALLOWLISTED}; the rule would STOP: {}", decision.message),
-        },
+        (None, Action::Stop) if image_allowlisted => {
+            Outcome::Skipped { reason: format!("{IMAGE_ALLOWLISTED}; the rule would STOP: {}", decision.message) }
+        }
         (None, Action::Stop) => Outcome::Failure {
             message: decision.message.clone(),
             kind: "STOP",

@@ -230,7 +230,22 @@ fn findings_from_a_known_base_image_are_marked_and_counted() {
 
     let text = scan.render(ScanFormat::Table, false);
     let lines: Vec<&str> = text.lines().collect();
-    assert!(lines[0].split_whitespace().eq(["ID", "SEVERITY", "PACKAGE", "VERSION", "FIXED", "IN", "STATE", "RISK", "EXPLOITED", "ORIGIN"]), "{}", lines[0]);
+    assert!(
+        lines[0].split_whitespace().eq([
+            "ID",
+            "SEVERITY",
+            "PACKAGE",
+            "VERSION",
+            "FIXED",
+            "IN",
+            "STATE",
+            "RISK",
+            "EXPLOITED",
+            "ORIGIN"
+        ]),
+        "{}",
+        lines[0]
+    );
     assert!(lines[1].starts_with("CVE-2023-4911") && lines[1].ends_with(" base"), "{}", lines[1]);
     assert!(lines[2].starts_with("CVE-2020-1747") && lines[2].ends_with(" own"), "{}", lines[2]);
     assert!(lines[5].starts_with("CVE-2022-48174") && lines[5].ends_with(" -"), "busybox: {}", lines[5]);
@@ -246,7 +261,8 @@ fn findings_from_a_known_base_image_are_marked_and_counted() {
     assert!(doc["findings"][4].get("origin").is_none(), "busybox");
     assert_eq!(doc["findings"][0]["origin"], "base");
     assert_eq!(doc["findings"][1]["origin"], "own");
-    assert_eq!(doc["ignored"][0]["finding"]["origin"], "own");
+    assert_eq!(doc["ignored"][0]["finding"]["origin"], "base", "login, ignored");
+    assert_eq!(doc["ignored"][2]["finding"]["origin"], "own", "requests, ignored");
     let findings: Vec<Finding> = serde_json::from_value(doc["findings"].clone()).unwrap();
     assert_eq!(findings, scan.result.findings, "origins read back");
 

@@ -16,8 +16,8 @@ use sqlx::{AssertSqlSafe, Row};
 use crate::auth::hash_password;
 use crate::error::{ApiError, ApiResult, ServiceError};
 use crate::queue::epoch_seconds;
-use crate::schema::stored_time;
 use crate::scheduler::{Watcher, WatcherFuture};
+use crate::schema::stored_time;
 use crate::state::AppState;
 
 /// The watcher that removes the rows and documents of `deleting` accounts

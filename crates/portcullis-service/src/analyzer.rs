@@ -18,7 +18,8 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use portcullis_api::AnalysisStatus;
-use portcullis_catalog::{AnalyzeOptions, analyze};
+use portcullis_catalog::{AnalyzeOptions, analyze_with_cache};
+use portcullis_image::cache::{CacheDir, DiskCache, PendingFile, ResultCache};
 use portcullis_image::digest::{Digest, VerifyingReader};
 use portcullis_image::source::registry::Reference;
 use portcullis_image::source::{self as image_source, ImageDescriptor, ImageSource, LayerStream, SourceOptions};
@@ -33,20 +34,34 @@ use crate::queue::{self, FailOutcome, Job};
 use crate::registries;
 use crate::state::AppState;
 
+/// The analyzer's local caches, shared by its workers.
+#[derive(Clone)]
+struct Caches {
+    /// Layer blobs, so shared layers are downloaded once.
+    blobs: Option<Arc<LayerCache>>,
+    /// Per-layer analysis results, so shared layers are not read at all.
+    results: Option<Arc<DiskCache>>,
+}
+
 /// Starts `config.analyzer.workers` workers and the reaper of abandoned jobs.
 pub fn spawn(state: &AppState, stop: watch::Receiver<bool>, tasks: &mut JoinSet<()>) {
     let config = &state.config.analyzer;
-    let cache = (config.layer_cache_mb > 0).then(|| {
-        Arc::new(LayerCache::new(cache_dir(&state.config.data_dir), config.layer_cache_mb.saturating_mul(1 << 20)))
-    });
+    let data_dir = &state.config.data_dir;
+    let caches = Caches {
+        blobs: (config.layer_cache_mb > 0)
+            .then(|| Arc::new(LayerCache::new(cache_dir(data_dir), config.layer_cache_mb.saturating_mul(1 << 20)))),
+        results: (config.layer_results_cache_mb > 0).then(|| {
+            Arc::new(DiskCache::new(results_dir(data_dir), config.layer_results_cache_mb.saturating_mul(1 << 20)))
+        }),
+    };
     for worker in 0..config.workers {
         let owner = format!("{}/analyzer-{worker}", state.host_id);
-        tasks.spawn(run_worker(state.clone(), owner, cache.clone(), stop.clone()));
+        tasks.spawn(run_worker(state.clone(), owner, caches.clone(), stop.clone()));
     }
     tasks.spawn(run_reaper(state.clone(), stop));
 }
 
-async fn run_worker(state: AppState, owner: String, cache: Option<Arc<LayerCache>>, mut stop: watch::Receiver<bool>) {
+async fn run_worker(state: AppState, owner: String, caches: Caches, mut stop: watch::Receiver<bool>) {
     let lease = state.config.analyzer.lease_seconds;
     let poll = Duration::from_millis(state.config.analyzer.poll_millis.max(10));
     tracing::info!(owner, "analyzer worker started");
@@ -56,7 +71,7 @@ async fn run_worker(state: AppState, owner: String, cache: Option<Arc<LayerCache
         }
         let wait = match state.queue.claim(queue::ANALYZE, &owner, lease).await {
             Ok(Some(job)) => {
-                process(&state, &job, &owner, cache.clone()).await;
+                process(&state, &job, &owner, caches.clone()).await;
                 continue;
             }
             Ok(None) => poll,
@@ -101,14 +116,14 @@ fn job_digest(job: &Job) -> Option<String> {
     job.payload.get("digest").and_then(|d| d.as_str()).map(str::to_owned)
 }
 
-async fn process(state: &AppState, job: &Job, owner: &str, cache: Option<Arc<LayerCache>>) {
+async fn process(state: &AppState, job: &Job, owner: &str, caches: Caches) {
     let Some(digest) = job_digest(job) else {
         tracing::warn!(job = job.id, "analysis job without a digest; dropped");
         let _ = state.queue.fail(job, owner, "the job names no image digest").await;
         return;
     };
     let account = job.account.as_str();
-    let outcome = analyse_job(state, job, owner, account, &digest, cache).await;
+    let outcome = analyse_job(state, job, owner, account, &digest, caches).await;
     let result = match outcome {
         Ok(Stored::Done) => state.queue.complete(job, owner).await.map(|_| ()),
         Ok(Stored::Gone) => state.queue.complete(job, owner).await.map(|_| ()),
@@ -136,7 +151,7 @@ async fn analyse_job(
     owner: &str,
     account: &str,
     digest: &str,
-    cache: Option<Arc<LayerCache>>,
+    caches: Caches,
 ) -> Result<Stored, String> {
     let row = images::image_row(state, account, digest).await.map_err(|e| e.to_string())?;
     let Some(row) = row else { return Ok(Stored::Gone) };
@@ -165,7 +180,7 @@ async fn analyse_job(
 
     let lost = Arc::new(AtomicBool::new(false));
     let heartbeat = tokio::spawn(keep_lease(state.clone(), job.clone(), owner.to_owned(), lost.clone()));
-    let analysed = tokio::task::spawn_blocking(move || analyse_blocking(&pull, &options, dockerfile, cache)).await;
+    let analysed = tokio::task::spawn_blocking(move || analyse_blocking(&pull, &options, dockerfile, caches)).await;
     heartbeat.abort();
     let analysis = analysed.map_err(|e| format!("the analysis task failed: {e}"))??;
 
@@ -262,18 +277,19 @@ fn analyse_blocking(
     pull: &str,
     options: &SourceOptions,
     dockerfile: Option<Dockerfile>,
-    cache: Option<Arc<LayerCache>>,
+    caches: Caches,
 ) -> Result<Analysis, String> {
     let sources = image_source::open(pull, options).map_err(|e| e.to_string())?;
     let source = sources.into_iter().next().ok_or_else(|| format!("{pull}: no image for linux/amd64"))?;
     let manifest = manifest_document(source.descriptor());
-    let source: Box<dyn ImageSource> = match cache {
+    let source: Box<dyn ImageSource> = match caches.blobs {
         Some(cache) => Box::new(CachedSource { inner: source, cache }),
         None => source,
     };
     let analyze_options = AnalyzeOptions { dockerfile, ..AnalyzeOptions::default() };
-    let sbom =
-        analyze(source.as_ref(), &analyze_options, &portcullis_image::tree::NoProgress).map_err(|e| e.to_string())?;
+    let results = caches.results.as_deref().map(|cache| cache as &dyn ResultCache);
+    let sbom = analyze_with_cache(source.as_ref(), &analyze_options, results, &portcullis_image::tree::NoProgress)
+        .map_err(|e| e.to_string())?;
     Ok(Analysis { sbom, manifest })
 }
 
@@ -298,48 +314,20 @@ fn manifest_document(descriptor: &ImageDescriptor) -> serde_json::Value {
 /// mismatch, before the copy is kept); reads verify again. When over its
 /// size, the least recently used blobs are removed.
 pub struct LayerCache {
-    dir: PathBuf,
-    max_bytes: u64,
+    dir: CacheDir,
 }
 
 impl LayerCache {
     pub fn new(dir: PathBuf, max_bytes: u64) -> Self {
-        Self { dir, max_bytes }
+        Self { dir: CacheDir::new(dir, max_bytes) }
     }
 
-    fn path(&self, digest: &Digest) -> PathBuf {
-        self.dir.join(format!("{}-{}", digest.algorithm(), digest.hex()))
+    fn name(digest: &Digest) -> String {
+        format!("{}-{}", digest.algorithm(), digest.hex())
     }
 
     fn open(&self, digest: &Digest) -> Option<std::fs::File> {
-        let path = self.path(digest);
-        let file = std::fs::File::open(&path).ok()?;
-        // Recently used blobs survive eviction.
-        let _ = file.set_modified(std::time::SystemTime::now());
-        Some(file)
-    }
-
-    /// Removes the least recently used blobs until the cache fits.
-    fn evict(&self) {
-        let Ok(entries) = std::fs::read_dir(&self.dir) else { return };
-        let mut blobs: Vec<(std::time::SystemTime, u64, PathBuf)> = entries
-            .filter_map(Result::ok)
-            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-            .filter_map(|e| {
-                let meta = e.metadata().ok()?;
-                Some((meta.modified().ok()?, meta.len(), e.path()))
-            })
-            .collect();
-        let mut total: u64 = blobs.iter().map(|(_, size, _)| size).sum();
-        blobs.sort();
-        for (_, size, path) in blobs {
-            if total <= self.max_bytes {
-                break;
-            }
-            if std::fs::remove_file(&path).is_ok() {
-                total = total.saturating_sub(size);
-            }
-        }
+        self.dir.open(&LayerCache::name(digest))
     }
 }
 
@@ -379,12 +367,10 @@ impl ImageSource for CachedSource {
 }
 
 /// Copies a verified stream into the cache: written to a temporary file,
-/// renamed into place at EOF, removed if the stream stops early or fails.
+/// published at EOF, dropped if the stream stops early or fails.
 struct Tee {
     inner: Box<dyn Read + Send>,
-    file: Option<std::fs::File>,
-    temp: PathBuf,
-    target: PathBuf,
+    pending: Option<PendingFile>,
     cache: Arc<LayerCache>,
 }
 
@@ -394,18 +380,9 @@ impl Tee {
         cache: &Arc<LayerCache>,
         digest: &Digest,
     ) -> Result<Tee, (Box<dyn Read + Send>, io::Error)> {
-        let target = cache.path(digest);
-        let temp = cache.dir.join(format!(".partial-{}-{}", digest.hex(), uuid::Uuid::new_v4().simple()));
-        let file = std::fs::create_dir_all(&cache.dir).and_then(|()| std::fs::File::create(&temp));
-        match file {
-            Ok(file) => Ok(Tee { inner, file: Some(file), temp, target, cache: cache.clone() }),
+        match cache.dir.create(&LayerCache::name(digest)) {
+            Ok(pending) => Ok(Tee { inner, pending: Some(pending), cache: cache.clone() }),
             Err(error) => Err((inner, error)),
-        }
-    }
-
-    fn abandon(&mut self) {
-        if self.file.take().is_some() {
-            let _ = std::fs::remove_file(&self.temp);
         }
     }
 }
@@ -415,39 +392,33 @@ impl Read for Tee {
         let n = match self.inner.read(buf) {
             Ok(n) => n,
             Err(error) => {
-                self.abandon();
+                self.pending = None;
                 return Err(error);
             }
         };
         if n == 0 {
             // EOF: the inner reader has verified the digest.
-            if let Some(file) = self.file.take() {
-                let kept = file.sync_all().and_then(|()| std::fs::rename(&self.temp, &self.target));
-                match kept {
-                    Ok(()) => self.cache.evict(),
-                    Err(error) => {
-                        tracing::warn!(%error, "cannot keep a layer in the cache");
-                        let _ = std::fs::remove_file(&self.temp);
-                    }
-                }
+            if let Some(pending) = self.pending.take()
+                && let Err(error) = self.cache.dir.commit(pending)
+            {
+                tracing::warn!(%error, "cannot keep a layer in the cache");
             }
-        } else if let Some(file) = &mut self.file
-            && let Err(error) = file.write_all(&buf[..n])
+        } else if let Some(pending) = &mut self.pending
+            && let Err(error) = pending.file().and_then(|file| file.write_all(&buf[..n]))
         {
             tracing::warn!(%error, "cannot write to the layer cache; continuing without it");
-            self.abandon();
+            self.pending = None;
         }
         Ok(n)
-    }
-}
-
-impl Drop for Tee {
-    fn drop(&mut self) {
-        self.abandon();
     }
 }
 
 /// Where the layer cache of a service with `data_dir` lives.
 pub fn cache_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("layer-cache")
+}
+
+/// Where the per-layer result cache of a service with `data_dir` lives.
+pub fn results_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("layer-results")
 }

@@ -43,11 +43,7 @@ pub struct Caller {
 
 impl Caller {
     pub fn require_admin(&self) -> Result<(), ApiError> {
-        if self.is_admin {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden("this operation needs a user of an admin account"))
-        }
+        if self.is_admin { Ok(()) } else { Err(ApiError::forbidden("this operation needs a user of an admin account")) }
     }
 }
 
@@ -147,7 +143,8 @@ async fn login(state: &AppState, username: &str, password: &str) -> Result<Optio
         return Ok(None);
     }
     let account_type: String = row.try_get("account_type")?;
-    let identity = Identity { username: username.to_owned(), account: row.try_get("account")?, is_admin: account_type == "admin" };
+    let identity =
+        Identity { username: username.to_owned(), account: row.try_get("account")?, is_admin: account_type == "admin" };
     if let Ok(mut cache) = state.login_cache.lock() {
         cache.insert(key, CachedLogin { identity: identity.clone(), at: Instant::now() });
     }

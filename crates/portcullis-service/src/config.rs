@@ -76,10 +76,7 @@ impl Default for ServiceConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8228)),
-            data_dir: dirs::data_local_dir()
-                .unwrap_or_else(|| PathBuf::from("."))
-                .join("portcullis")
-                .join("service"),
+            data_dir: dirs::data_local_dir().unwrap_or_else(|| PathBuf::from(".")).join("portcullis").join("service"),
             database_url: None,
             vulndb_url: None,
             roles: vec![Role::Api, Role::Analyzer, Role::Scheduler],
@@ -114,6 +111,10 @@ pub struct AnalyzerConfig {
     /// Local cache of verified layer blobs (`<data_dir>/layer-cache`), so
     /// images sharing base layers download them once; in MiB, 0 = off.
     pub layer_cache_mb: u64,
+    /// Local cache of per-layer analysis results (`<data_dir>/layer-results`),
+    /// so a layer already analysed is neither downloaded nor read again; in
+    /// MiB, 0 = off.
+    pub layer_results_cache_mb: u64,
 }
 
 impl Default for AnalyzerConfig {
@@ -126,6 +127,7 @@ impl Default for AnalyzerConfig {
             insecure_registries: Vec::new(),
             max_compressed_image_size_mb: 0,
             layer_cache_mb: 2048,
+            layer_results_cache_mb: 1024,
         }
     }
 }
@@ -221,9 +223,8 @@ impl ServiceConfig {
     /// need not touch the process environment).
     pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ServiceError> {
         if let Some(listen) = var("PORTCULLIS_LISTEN") {
-            self.listen = listen
-                .parse()
-                .map_err(|e| ServiceError::Config(format!("PORTCULLIS_LISTEN={listen:?}: {e}")))?;
+            self.listen =
+                listen.parse().map_err(|e| ServiceError::Config(format!("PORTCULLIS_LISTEN={listen:?}: {e}")))?;
         }
         if let Some(dir) = var("PORTCULLIS_DATA_DIR") {
             self.data_dir = PathBuf::from(dir);
@@ -253,9 +254,7 @@ impl ServiceConfig {
 
     /// The catalog database location.
     pub fn database_location(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| self.data_dir.join("portcullis.sqlite").display().to_string())
+        self.database_url.clone().unwrap_or_else(|| self.data_dir.join("portcullis.sqlite").display().to_string())
     }
 
     /// The vulnerability database location.
@@ -308,6 +307,14 @@ mod tests {
             .unwrap();
         assert_eq!(config.listen.port(), 9100);
         assert_eq!(config.roles, vec![Role::Api, Role::Analyzer]);
+    }
+
+    #[test]
+    fn layer_results_cache_is_on_by_default_and_can_be_turned_off() {
+        assert_eq!(ServiceConfig::default().analyzer.layer_results_cache_mb, 1024);
+        let config: ServiceConfig = serde_norway::from_str("analyzer:\n  layer_results_cache_mb: 0\n").unwrap();
+        assert_eq!(config.analyzer.layer_results_cache_mb, 0);
+        assert_eq!(config.analyzer.layer_cache_mb, 2048, "the blob cache is a separate setting");
     }
 
     #[test]

@@ -53,13 +53,16 @@ impl Cipher {
     }
 
     fn from_bytes(bytes: &[u8]) -> Result<Self, ServiceError> {
-        let key = UnboundKey::new(&AES_256_GCM, bytes).map_err(|_| ServiceError::Config("invalid secret key".into()))?;
+        let key =
+            UnboundKey::new(&AES_256_GCM, bytes).map_err(|_| ServiceError::Config("invalid secret key".into()))?;
         Ok(Self { key: LessSafeKey::new(key) })
     }
 
     pub fn encrypt(&self, plaintext: &str) -> Result<String, ServiceError> {
         let mut nonce = [0u8; NONCE_LEN];
-        SystemRandom::new().fill(&mut nonce).map_err(|_| ServiceError::Other("the system random generator failed".into()))?;
+        SystemRandom::new()
+            .fill(&mut nonce)
+            .map_err(|_| ServiceError::Other("the system random generator failed".into()))?;
         let mut sealed = plaintext.as_bytes().to_vec();
         self.key
             .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut sealed)

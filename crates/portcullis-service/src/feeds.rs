@@ -25,8 +25,8 @@ use crate::auth::ADMIN;
 use crate::config::ServiceConfig;
 use crate::error::{ApiError, ApiResult, ServiceError};
 use crate::events::{self, NewEvent};
-use crate::schema::stored_time;
 use crate::scheduler::{self, Watcher, WatcherFuture};
+use crate::schema::stored_time;
 use crate::state::AppState;
 
 /// The scheduler lease every sync runs under.

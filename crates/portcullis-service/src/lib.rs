@@ -79,12 +79,7 @@ impl Service {
         let vulndb = VulnStore::open(&config.vulndb_location()).await?;
         let cipher = Cipher::load(config.secret_key.as_deref(), &config.data_dir.join("secret.key"))?;
         let generated_admin_password = auth::bootstrap_admin(&db, admin_password).await?;
-        let host_id = format!(
-            "{}-{}-{}",
-            hostname(),
-            std::process::id(),
-            auth::random_secret(4)?
-        );
+        let host_id = format!("{}-{}-{}", hostname(), std::process::id(), auth::random_secret(4)?);
         let state = AppState::new(Shared {
             queue: Queue::new(db.clone()),
             db,
@@ -103,7 +98,8 @@ impl Service {
             let listener = tokio::net::TcpListener::bind(state.config.listen).await.map_err(|source| {
                 ServiceError::Io { context: format!("listening on {}", state.config.listen), source }
             })?;
-            let addr = listener.local_addr().map_err(|source| ServiceError::Io { context: "listener".into(), source })?;
+            let addr =
+                listener.local_addr().map_err(|source| ServiceError::Io { context: "listener".into(), source })?;
             let app = api::router(state.clone());
             let mut stop = stop.clone();
             tasks.spawn(async move {

@@ -126,7 +126,6 @@ CREATE TABLE image_tags (
 );
 CREATE INDEX image_tags_fulltag ON image_tags (account, registry, repository, tag)";
 
-
 const EVENTS: &str = "
 CREATE TABLE events (
     id TEXT PRIMARY KEY,
@@ -152,7 +151,6 @@ CREATE TABLE watchers (
     last_run_at TEXT,
     last_error TEXT
 )";
-
 
 /// Registry credentials (password encrypted by `crypto::Cipher`), per-image
 /// package and vulnerability index rows for the `/query` routes, and the

@@ -1,5 +1,6 @@
 //! The analyzer role: failures and retries, a worker that dies holding a
-//! job, the reaper for a last attempt lost, and the layer cache.
+//! job, the reaper for a last attempt lost, and the layer caches (blobs and
+//! per-layer results).
 
 mod common;
 
@@ -143,24 +144,55 @@ async fn last_attempt_lost_on_postgres() {
     worker_death(Engine::Postgres, 1).await;
 }
 
+/// Which of the analyzer's two caches a test turns on.
+#[derive(Clone, Copy)]
+enum Cache {
+    /// Layer blobs (`analyzer.layer_cache_mb`).
+    Blobs,
+    /// Per-layer analysis results (`analyzer.layer_results_cache_mb`).
+    Results,
+}
+
 /// Two images share a base layer: once the first is analysed the base is
-/// in the layer cache, so the second analyses even though the registry has
-/// lost that blob meanwhile.
-async fn shared_layers_come_from_the_cache(engine: Engine) {
+/// in the cache, so the second analyses even though the registry has lost
+/// that blob meanwhile. Each cache is tested with the other one off.
+async fn shared_layers_come_from_the_cache(engine: Engine, cache: Cache) {
     let registry = TestRegistry::start(RegistryAuth::None);
     let dir = tempfile::tempdir().unwrap();
     let (first, first_tag) = push(&registry, dir.path(), &app_image("2.19.1"), "cache/one:v1");
     let (second, second_tag) = push(&registry, dir.path(), &app_image("2.20.0"), "cache/two:v1");
     let base = first.layers[0].digest.clone();
     assert_eq!(base, second.layers[0].digest, "the images share their base layer");
-    let server = TestServer::start_with(engine, insecure(&registry)).await;
+    let configure = insecure(&registry);
+    let server = TestServer::start_with(engine, move |config: &mut ServiceConfig| {
+        configure(config);
+        match cache {
+            Cache::Blobs => config.analyzer.layer_results_cache_mb = 0,
+            Cache::Results => config.analyzer.layer_cache_mb = 0,
+        }
+    })
+    .await;
     let digest = add_by_tag(&server, &first_tag).await["imageDigest"].as_str().unwrap().to_owned();
     assert_eq!(wait_analysis(&server, &digest, None).await["analysis_status"], "analyzed");
-    let cache = portcullis_service::analyzer::cache_dir(server.data_dir.path());
+    let data_dir = server.data_dir.path();
+    let (dir, off, entry) = match cache {
+        Cache::Blobs => (
+            portcullis_service::analyzer::cache_dir(data_dir),
+            portcullis_service::analyzer::results_dir(data_dir),
+            base.replace(':', "-"),
+        ),
+        // Results are filed under the diff id, the digest of the uncompressed layer.
+        Cache::Results => (
+            portcullis_service::analyzer::results_dir(data_dir),
+            portcullis_service::analyzer::cache_dir(data_dir),
+            format!("{}-", first.layers[0].diff_id.replace(':', "-")),
+        ),
+    };
     let cached: Vec<String> =
-        std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    assert!(cached.contains(&base.replace(':', "-")), "{cached:?}");
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(cached.iter().any(|name| name.starts_with(&entry)), "{entry} in {cached:?}");
     assert!(cached.iter().all(|name| !name.starts_with(".partial")), "no partial copies left: {cached:?}");
+    assert!(!off.exists(), "the other cache is off: {}", off.display());
 
     std::fs::remove_file(registry.blob_data_path(&base)).unwrap();
     let digest = add_by_tag(&server, &second_tag).await["imageDigest"].as_str().unwrap().to_owned();
@@ -173,10 +205,20 @@ async fn shared_layers_come_from_the_cache(engine: Engine) {
 
 #[tokio::test]
 async fn shared_layers_come_from_the_cache_on_sqlite() {
-    shared_layers_come_from_the_cache(Engine::Sqlite).await;
+    shared_layers_come_from_the_cache(Engine::Sqlite, Cache::Blobs).await;
 }
 
 #[tokio::test]
 async fn shared_layers_come_from_the_cache_on_postgres() {
-    shared_layers_come_from_the_cache(Engine::Postgres).await;
+    shared_layers_come_from_the_cache(Engine::Postgres, Cache::Blobs).await;
+}
+
+#[tokio::test]
+async fn shared_layer_results_come_from_the_cache_on_sqlite() {
+    shared_layers_come_from_the_cache(Engine::Sqlite, Cache::Results).await;
+}
+
+#[tokio::test]
+async fn shared_layer_results_come_from_the_cache_on_postgres() {
+    shared_layers_come_from_the_cache(Engine::Postgres, Cache::Results).await;
 }

@@ -66,8 +66,14 @@ async fn exercise(engine: Engine, store: ObjectStoreConfig, scheme: &str) -> (Te
     let state = server.service.as_ref().unwrap().state();
     let documents = state.docs.list(Some("admin"), None).await.unwrap();
     let buckets: std::collections::BTreeSet<&str> = documents.iter().map(|d| d.bucket.as_str()).collect();
-    for bucket in ["manifest_data", "syft_sbom", "image_content_data", "vulnerability_scan", "policy_evaluations", "policy_bundles"]
-    {
+    for bucket in [
+        "manifest_data",
+        "syft_sbom",
+        "image_content_data",
+        "vulnerability_scan",
+        "policy_evaluations",
+        "policy_bundles",
+    ] {
         assert!(buckets.contains(bucket), "no {bucket} document in {buckets:?}");
     }
     assert!(documents.iter().all(|d| d.url.starts_with(scheme)), "{documents:?}");

@@ -38,7 +38,7 @@ struct Suffix {
 }
 
 fn suffix(rng: &mut Rng, kinds: usize) -> Suffix {
-    Suffix { kind: rng.below(kinds as u64) as usize, number: rng.chance(80).then(|| rng.below(3)) }
+    Suffix { kind: rng.index(kinds), number: rng.chance(80).then(|| rng.below(3)) }
 }
 
 fn release(rng: &mut Rng) -> Vec<u64> {
@@ -145,7 +145,7 @@ fn clause(rng: &mut Rng, pool: &[Shape], candidate: &Shape) -> String {
             let prefix = match bound {
                 Shape::Version(parts) if rng.chance(85) => {
                     let epoch = parts.epoch.map(|epoch| format!("{epoch}!")).unwrap_or_default();
-                    let release = parts.release.get(..1 + rng.below(parts.release.len() as u64) as usize).unwrap();
+                    let release = parts.release.get(..1 + rng.index(parts.release.len())).unwrap();
                     format!("{epoch}{}", render_release(rng, release))
                 }
                 _ => render(rng, &bound),

@@ -12,8 +12,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
 use portcullis_sql::{Database, Migration};
+use serde::{Deserialize, Serialize};
 // Dynamic SQL here only splices table names from constants and `$N`
 // placeholders; every value is bound.
 use sqlx::{AnyPool, AssertSqlSafe, Row};

@@ -17,7 +17,8 @@ use std::sync::OnceLock;
 use portcullis_sbom::{Dockerfile, DockerfileKind, Healthcheck, HistoryEntry, ImageConfig};
 use regex::Regex;
 
-/// The instructions a Dockerfile may use.
+/// The instructions a Dockerfile may use; also the values the policy gate
+/// `dockerfile/instruction` accepts.
 pub const KEYWORDS: &[&str] = &[
     "ADD",
     "ARG",

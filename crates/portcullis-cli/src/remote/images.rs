@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use portcullis_api::*;
 use serde_json::Value;
 
-use super::{Connection, Session, render};
+use super::{Connection, NotFound, Session, render};
 
 /// Exit code of `image vuln` while the image is being analyzed.
 pub const EXIT_ANALYZING: u8 = 100;
@@ -212,7 +212,7 @@ fn resolve(session: &Session, image: &str) -> Result<AnchoreImage> {
             .client
             .list_images(&ListImagesQuery { fulltag: Some(image.to_owned()), ..ListImagesQuery::default() })?,
     };
-    found.into_iter().next().ok_or_else(|| anyhow!("the server has no image {image}"))
+    found.into_iter().next().ok_or_else(|| NotFound(format!("the server has no image {image}")).into())
 }
 
 /// `sha256:...` or the digest of `repo@sha256:...`.

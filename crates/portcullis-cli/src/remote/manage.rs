@@ -4,11 +4,11 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use portcullis_api::*;
 
-use super::{Session, render};
+use super::{NotFound, Session, render};
 
 #[derive(Subcommand)]
 pub enum PolicyCommand {
@@ -66,7 +66,7 @@ pub fn policy(session: &Session, command: PolicyCommand) -> Result<u8> {
                 .get_policy(&id, true)?
                 .into_iter()
                 .next()
-                .ok_or_else(|| anyhow!("the server has no policy {id}"))?;
+                .ok_or_else(|| NotFound(format!("the server has no policy {id}")))?;
             record.active = true;
             let records = session.client.update_policy(&id, &record)?;
             session.show(&records, |_| format!("Success: {id} activated"))?;
@@ -144,7 +144,7 @@ fn find_subscription(session: &Session, kind: SubscriptionType, key: &str) -> Re
         .list_subscriptions(&query)?
         .into_iter()
         .find(|subscription| subscription.subscription_type == kind && subscription.subscription_key == key)
-        .ok_or_else(|| anyhow!("no {kind} subscription for {key}"))
+        .ok_or_else(|| NotFound(format!("no {kind} subscription for {key}")).into())
 }
 
 fn set_active(session: &Session, kind: SubscriptionType, key: &str, active: bool) -> Result<Vec<Subscription>> {
@@ -285,7 +285,10 @@ pub enum RegistryCommand {
 #[derive(clap::Args)]
 pub struct RegistryArgs {
     pub registry: String,
+    // Ids of their own: `user` and `password` are the global connection options.
+    #[arg(id = "registry_user", value_name = "USER")]
     pub user: String,
+    #[arg(id = "registry_pass", value_name = "PASS")]
     pub pass: String,
     /// docker_v2 or awsecr.
     #[arg(long, default_value = "docker_v2")]
@@ -642,11 +645,15 @@ pub enum AccountCommand {
     User(UserCommand),
 }
 
+// The positional USER and PASSWORD have ids of their own: `user` and
+// `password` are the ids of the global connection options.
 #[derive(Subcommand)]
 pub enum UserCommand {
     /// Create a user with a password.
     Add {
+        #[arg(id = "username", value_name = "USER")]
         user: String,
+        #[arg(id = "new_password", value_name = "PASSWORD")]
         password: String,
         /// The account (default: the caller's).
         #[arg(long = "in-account", value_name = "ACCOUNT")]
@@ -654,6 +661,7 @@ pub enum UserCommand {
     },
     /// Show a user.
     Get {
+        #[arg(id = "username", value_name = "USER")]
         user: String,
         #[arg(long = "in-account", value_name = "ACCOUNT")]
         in_account: Option<String>,
@@ -666,13 +674,16 @@ pub enum UserCommand {
     /// Delete a user.
     #[command(alias = "delete")]
     Del {
+        #[arg(id = "username", value_name = "USER")]
         user: String,
         #[arg(long = "in-account", value_name = "ACCOUNT")]
         in_account: Option<String>,
     },
     /// Set a user's password.
     Setpassword {
+        #[arg(id = "username", value_name = "USER")]
         user: String,
+        #[arg(id = "new_password", value_name = "PASSWORD")]
         password: String,
         #[arg(long = "in-account", value_name = "ACCOUNT")]
         in_account: Option<String>,

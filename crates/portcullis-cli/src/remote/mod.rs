@@ -164,9 +164,26 @@ pub(crate) fn finish(result: Result<u8>) -> ExitCode {
     }
 }
 
+/// Something the server does not have, found out from a listing (a tag no
+/// image has, a subscription not listed): exits 1, as the server's own 404
+/// does and as `anchore-cli` does for the same lookups.
+#[derive(Debug)]
+pub(crate) struct NotFound(pub String);
+
+impl std::fmt::Display for NotFound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NotFound {}
+
 /// `anchore-cli`'s `get_ecode`: 401 and 500 are errors (2), any other
 /// refusal is 1; no usable answer at all is 2.
 pub(crate) fn error_code(error: &anyhow::Error) -> u8 {
+    if error.downcast_ref::<NotFound>().is_some() {
+        return 1;
+    }
     match error.downcast_ref::<ClientError>().and_then(ClientError::status) {
         Some(401 | 500) | None => crate::EXIT_ERROR,
         Some(_) => 1,
@@ -194,6 +211,7 @@ mod tests {
         let unreachable = ClientError::Unreachable { method: "GET".into(), url: "u".into(), reason: "refused".into() };
         assert_eq!(error_code(&anyhow::Error::new(unreachable)), 2);
         assert_eq!(error_code(&anyhow::anyhow!("usage")), 2);
+        assert_eq!(error_code(&anyhow::Error::new(NotFound("no image x".into()))), 1);
     }
 
     #[test]

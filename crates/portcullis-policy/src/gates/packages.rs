@@ -4,8 +4,8 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use portcullis_sbom::{FileRecord, OwnedFile, Package, PackageType, Sbom};
 use portcullis_match::Origin;
+use portcullis_sbom::{FileRecord, OwnedFile, Package, PackageType, Sbom};
 use portcullis_version::Scheme;
 
 use super::files::files_by_path;

@@ -15,16 +15,16 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-mod events;
 mod accounts;
-mod policies;
-mod system;
-mod repositories;
-mod subscriptions;
-mod webhooks;
+mod events;
 mod images;
+mod policies;
 mod query;
 mod registries;
+mod repositories;
+mod subscriptions;
+mod system;
+mod webhooks;
 
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, ApiResult};
@@ -90,7 +90,8 @@ pub(crate) fn query<T>(
 }
 
 /// Parameters of the routes whose Anchore answer is a bare list.
-pub(crate) type PageQuery = Result<axum::extract::Query<portcullis_api::Page>, axum::extract::rejection::QueryRejection>;
+pub(crate) type PageQuery =
+    Result<axum::extract::Query<portcullis_api::Page>, axum::extract::rejection::QueryRejection>;
 
 /// A bare-list answer, as Anchore gives it, that `page`/`limit` may cut
 /// into pages: without them the whole list; with them one page (100 items

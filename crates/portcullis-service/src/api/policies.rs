@@ -15,8 +15,8 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::Caller;
 use super::{PageQuery, Paged, json_body, paginate, query};
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::evaluations::{self, StoredEvaluation};
 use crate::policies::{self, Update};
@@ -30,8 +30,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(check_image_by_id))
         .routes(routes!(policy_spec))
 }
-
-
 
 async fn with_detail(state: &AppState, record: PolicyBundleRecord, detail: bool) -> ApiResult<PolicyBundleRecord> {
     if detail { Ok(policies::with_document(state, record).await?) } else { Ok(record) }

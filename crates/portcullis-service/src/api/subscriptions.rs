@@ -11,8 +11,8 @@ use portcullis_api::{Subscription, SubscriptionQuery, SubscriptionRequest, Subsc
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::Caller;
 use super::{PageQuery, Paged, json_body, paginate, query};
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::subscriptions::{self, SubscriptionError};
@@ -24,8 +24,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         delete_subscription
     ))
 }
-
-
 
 impl From<SubscriptionError> for ApiError {
     fn from(error: SubscriptionError) -> Self {

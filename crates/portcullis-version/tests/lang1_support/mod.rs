@@ -12,6 +12,10 @@ use std::process::Command;
 use portcullis_version::VersionError;
 use serde_json::{Value, json};
 
+#[path = "../rng/mod.rs"]
+mod rng;
+pub use rng::Rng;
+
 /// Where `scripts/version-reference.sh` installs the reference implementations.
 fn reference_dir() -> PathBuf {
     match std::env::var_os("PORTCULLIS_VERSION_REF") {
@@ -30,36 +34,6 @@ fn require(path: PathBuf) -> PathBuf {
         path.display()
     );
     path
-}
-
-/// SplitMix64: a fixed seed gives the same cases on every machine.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    pub fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound
-    }
-
-    /// True with probability `percent`/100.
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    pub fn pick<T: Clone>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len() as u64) as usize].clone()
-    }
 }
 
 /// One evaluation, ours or the reference's, in a form both can produce.

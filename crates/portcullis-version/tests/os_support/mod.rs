@@ -3,6 +3,8 @@
 //! the harness of the tests against the schemes' own tools.
 
 pub mod reference;
+#[path = "../rng/mod.rs"]
+mod rng;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -14,30 +14,7 @@ use std::process::Command;
 
 use portcullis_version::VersionError;
 
-/// SplitMix64: tiny, and the same sequence on every machine.
-pub struct Random(pub u64);
-
-impl Random {
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    pub fn below(&mut self, bound: usize) -> usize {
-        (self.next() % bound as u64) as usize
-    }
-
-    pub fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-
-    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
+use super::rng::Rng;
 
 /// What the versions of one scheme are made of: small alphabets, so that
 /// equal prefixes, separators and leading zeros meet often.
@@ -62,7 +39,7 @@ struct Pieces {
 }
 
 impl Pieces {
-    fn random(alphabet: &Alphabet, random: &mut Random) -> Self {
+    fn random(alphabet: &Alphabet, random: &mut Rng) -> Self {
         let epoch = random.chance(20).then(|| random.pick(alphabet.epochs));
         let mut upstream = vec![random.pick(alphabet.first)];
         upstream.extend((0..random.below(6)).map(|_| random.pick(alphabet.upstream)));
@@ -71,10 +48,10 @@ impl Pieces {
     }
 
     /// The same version with one or two small edits.
-    fn edited(&self, alphabet: &Alphabet, random: &mut Random) -> Self {
+    fn edited(&self, alphabet: &Alphabet, random: &mut Rng) -> Self {
         let mut edited = self.clone();
         for _ in 0..=random.below(2) {
-            let at = random.below(edited.upstream.len());
+            let at = random.index(edited.upstream.len());
             match random.below(7) {
                 0 => edited.upstream.push(random.pick(alphabet.upstream)),
                 1 if edited.upstream.len() > 1 => {
@@ -115,7 +92,7 @@ impl Pieces {
 
 /// `count` pairs from `seed`: mostly a version and a small edit of it, some unrelated, a few equal.
 pub fn generated_pairs(alphabet: &Alphabet, seed: u64, count: usize) -> Vec<(String, String)> {
-    let mut random = Random(seed);
+    let mut random = Rng::new(seed);
     (0..count)
         .map(|_| {
             let a = Pieces::random(alphabet, &mut random);

@@ -56,7 +56,7 @@ pub enum ImageError {
     BadTar { layer: usize, reason: String },
     #[error("registry {registry}: {message}")]
     Registry { registry: String, message: String },
-    #[error("registry {registry}: authentication failed for {repository}: {message}")]
+    #[error("registry {registry}: authentication failed{}: {message}", for_repository(.repository))]
     Unauthorized { registry: String, repository: String, message: String },
     #[error("registry {registry} is unreachable: {message}")]
     Unreachable { registry: String, message: String },
@@ -75,3 +75,8 @@ impl ImageError {
 }
 
 pub type Result<T, E = ImageError> = std::result::Result<T, E>;
+
+/// " for REPO", or nothing for registry-wide requests (the `/v2/` login check).
+fn for_repository(repository: &str) -> String {
+    if repository.is_empty() { String::new() } else { format!(" for {repository}") }
+}

@@ -219,3 +219,21 @@ fn an_unusable_cache_directory_only_costs_the_reuse() {
     let options = AnalyzeOptions::default();
     assert_same(&sbom(&base, &options, Some(&cache)), &sbom(&base, &options, None), "unusable directory");
 }
+
+#[test]
+fn packages_found_inside_binaries_come_back_from_the_cache() {
+    let temp = tempfile::tempdir().unwrap();
+    let cache = new_cache(temp.path());
+    let bins = lab_image("deb-bins");
+    let options = AnalyzeOptions::default();
+    let fresh = sbom(&bins, &options, None);
+    let streamed = fresh["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| ["go-module-binary", "rust-cargo-auditable"].contains(&p["found_by"].as_str().unwrap_or("")))
+        .count();
+    assert!(streamed > 0, "deb-bins has Go and Rust binaries with build data");
+    assert_same(&sbom(&bins, &options, Some(&cache)), &fresh, "deb-bins, cold");
+    assert_same(&sbom(&bins, &options, Some(&cache)), &fresh, "deb-bins, warm");
+}

@@ -300,3 +300,83 @@ fn inspector_sees_every_wanted_file_of_every_layer_once() {
     // A partly read file did not desynchronise the stream.
     assert!(tree.entry("/bin/tool").is_some());
 }
+
+/// Opens the single image of an OCI layout in `dir`.
+fn open_layout(dir: &Path) -> Box<dyn portcullis_image::ImageSource> {
+    source::open(&format!("oci-dir:{}", dir.display()), &SourceOptions::default()).unwrap().remove(0)
+}
+
+fn build_reusing(
+    image: &dyn portcullis_image::ImageSource,
+    known: Vec<portcullis_image::tree::LayerFiles>,
+    patterns: &[&str],
+) -> Result<FileTree, ImageError> {
+    let selector = ContentSelector::new(patterns).unwrap();
+    let inspector = portcullis_image::tree::NoInspector;
+    FileTree::build_reusing(image, known, &selector, &inspector, &Limits::default(), &NoProgress)
+}
+
+#[test]
+fn reuse_computes_each_layers_diff_id_from_its_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let layers =
+        [gz(&[Member::File("a", b"gzip")]), zst(&[Member::File("b", b"zstd")]), plain(&[Member::File("c", b"plain")])];
+    write_layout(dir.path(), &layers);
+    let image = open_layout(dir.path());
+    let tree = build_reusing(image.as_ref(), Vec::new(), &[]).unwrap();
+    for ((_, tar), layer) in layers.iter().zip(tree.layers()) {
+        let expected = portcullis_image::digest::Digest::sha256_of(tar).to_string();
+        assert_eq!(layer.diff_id.as_deref(), Some(expected.as_str()), "layer {}", layer.index);
+        assert_eq!(image.descriptor().layers[layer.index].diff_id.as_deref(), Some(expected.as_str()));
+    }
+    // Without reuse nothing is hashed twice.
+    let plain_build = FileTree::build(image.as_ref(), &ContentSelector::none(), &Limits::default(), &NoProgress);
+    assert!(plain_build.unwrap().layers().iter().all(|l| l.diff_id.is_none()));
+}
+
+#[test]
+fn data_after_a_compressed_tar_only_costs_the_diff_id() {
+    let (mut blob, tar) = gz(&[Member::File("a", b"content")]);
+    blob.extend_from_slice(b"this is not a gzip member");
+    let dir = tempfile::tempdir().unwrap();
+    write_layout(dir.path(), &[(blob, tar)]);
+    let image = open_layout(dir.path());
+    let tree = build_reusing(image.as_ref(), Vec::new(), &["/a"]).unwrap();
+    assert_eq!(text(&tree, "/a").as_deref(), Some("content"));
+    assert_eq!(tree.layers()[0].diff_id, None);
+}
+
+#[test]
+fn known_layers_are_not_opened_and_links_into_them_are_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = gz(&[Member::Dir("usr/lib/"), Member::File("usr/lib/os-release", b"ID=debian\n")]);
+    let top = gz(&[Member::Dir("etc/"), Member::Symlink("etc/os-release", "../usr/lib/os-release")]);
+    let digests = write_layout(dir.path(), &[base, top]);
+    let image = open_layout(dir.path());
+    let patterns = ["/etc/os-release"];
+    let tree = build_reusing(image.as_ref(), Vec::new(), &patterns).unwrap();
+    assert_eq!(text(&tree, "/etc/os-release").as_deref(), Some("ID=debian\n"));
+
+    // The base's own result does not hold the file the top layer's link
+    // needed: which links point into a layer is not the layer's business.
+    let stored = serde_json::to_string(&tree.layers()[0]).unwrap();
+    let restored = || {
+        let mut layer: portcullis_image::tree::LayerFiles = serde_json::from_str(&stored).unwrap();
+        layer.index = 0;
+        layer
+    };
+    assert!(restored().content("/usr/lib/os-release").is_none());
+    assert_eq!(restored().diff_id, tree.layers()[0].diff_id);
+    assert_eq!(restored().entries().count(), tree.layers()[0].entries().count());
+
+    // So with the base known, its blob is opened only for that file.
+    let tree = build_reusing(image.as_ref(), vec![restored()], &patterns).unwrap();
+    assert_eq!(text(&tree, "/etc/os-release").as_deref(), Some("ID=debian\n"));
+    assert_eq!(tree.layers()[0].diff_id, restored().diff_id, "the known layer is used as given");
+    std::fs::remove_file(dir.path().join("blobs/sha256").join(digests[0].trim_start_matches("sha256:"))).unwrap();
+    let error = build_reusing(image.as_ref(), vec![restored()], &patterns).unwrap_err();
+    assert!(error.to_string().contains("not found"), "{error}");
+    // A selector that needs nothing from the base does not touch it at all.
+    let tree = build_reusing(image.as_ref(), vec![restored()], &["/etc/hostname"]).unwrap();
+    assert_eq!(tree.entry("/usr/lib/os-release").map(|(_, layer)| layer), Some(0));
+}

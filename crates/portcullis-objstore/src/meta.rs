@@ -2,8 +2,8 @@
 
 use portcullis_sql::{Database, Migration, now_rfc3339};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{Row, SqlSafeStr};
 
 use crate::error::{Result, db_error};
 
@@ -65,6 +65,8 @@ pub(crate) struct NewVersion<'a> {
     pub stored_size: u64,
 }
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
 const COLUMNS: &str = "account, bucket, object_key, url, digest, compressed, size, stored_size, created_at, updated_at";
 
 fn from_row(row: &AnyRow) -> Result<DocumentMeta, sqlx::Error> {
@@ -86,16 +88,37 @@ fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+/// The statement `sql` over one document, its key bound to `$1` to `$3`.
+fn on_document<'q>(sql: impl SqlSafeStr, account: &'q str, bucket: &'q str, key: &'q str) -> AnyQuery<'q> {
+    sqlx::query(sql).bind(account).bind(bucket).bind(key)
+}
+
+/// The statement `sql` writing a whole version of one document: the key as
+/// in [`on_document`], then `new`'s columns at `$4` to `$8` and `now` at `$9`.
+fn write_version<'q>(
+    sql: impl SqlSafeStr,
+    account: &'q str,
+    bucket: &'q str,
+    key: &'q str,
+    new: &NewVersion<'q>,
+    now: &'q str,
+) -> AnyQuery<'q> {
+    on_document(sql, account, bucket, key)
+        .bind(new.url)
+        .bind(new.digest)
+        .bind(i64::from(new.compressed))
+        .bind(to_i64(new.size))
+        .bind(to_i64(new.stored_size))
+        .bind(now)
+}
+
 pub(crate) async fn get(db: &Database, account: &str, bucket: &str, key: &str) -> Result<Option<DocumentMeta>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM objstore_documents WHERE account = $1 AND bucket = $2 AND object_key = $3"
-    )))
-    .bind(account)
-    .bind(bucket)
-    .bind(key)
-    .fetch_optional(db.pool())
-    .await
-    .map_err(db_error("read a document's metadata"))?;
+    let select =
+        format!("SELECT {COLUMNS} FROM objstore_documents WHERE account = $1 AND bucket = $2 AND object_key = $3");
+    let row = on_document(sqlx::AssertSqlSafe(select), account, bucket, key)
+        .fetch_optional(db.pool())
+        .await
+        .map_err(db_error("read a document's metadata"))?;
     row.as_ref().map(from_row).transpose().map_err(db_error("read a document's metadata"))
 }
 
@@ -126,34 +149,23 @@ pub(crate) async fn replace(
     };
     loop {
         let mut tx = db.pool().begin().await.map_err(&fail)?;
-        let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let insert = sqlx::AssertSqlSafe(format!(
             "INSERT INTO objstore_documents ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
              ON CONFLICT (account, bucket, object_key) DO NOTHING"
-        )))
-        .bind(account)
-        .bind(bucket)
-        .bind(key)
-        .bind(new.url)
-        .bind(new.digest)
-        .bind(i64::from(new.compressed))
-        .bind(to_i64(new.size))
-        .bind(to_i64(new.stored_size))
-        .bind(&now)
-        .execute(&mut *tx)
-        .await
-        .map_err(&fail)?;
+        ));
+        let inserted = write_version(insert, account, bucket, key, new, &now).execute(&mut *tx).await.map_err(&fail)?;
         if inserted.rows_affected() == 1 {
             tx.commit().await.map_err(&fail)?;
             return Ok((meta(now.clone()), None));
         }
         // A no-op update takes the row lock (PostgreSQL; SQLite's writer lock
         // is already held), so the URL read next cannot change under us.
-        let locked = sqlx::query(
+        let locked = on_document(
             "UPDATE objstore_documents SET url = url WHERE account = $1 AND bucket = $2 AND object_key = $3",
+            account,
+            bucket,
+            key,
         )
-        .bind(account)
-        .bind(bucket)
-        .bind(key)
         .execute(&mut *tx)
         .await
         .map_err(&fail)?;
@@ -161,33 +173,20 @@ pub(crate) async fn replace(
             // Deleted between the insert attempt and the lock: start again.
             continue;
         }
-        let old = sqlx::query(
+        let old = on_document(
             "SELECT url, created_at FROM objstore_documents WHERE account = $1 AND bucket = $2 AND object_key = $3",
+            account,
+            bucket,
+            key,
         )
-        .bind(account)
-        .bind(bucket)
-        .bind(key)
         .fetch_one(&mut *tx)
         .await
         .map_err(&fail)?;
         let old_url: String = old.try_get("url").map_err(&fail)?;
         let created_at: String = old.try_get("created_at").map_err(&fail)?;
-        sqlx::query(
-            "UPDATE objstore_documents SET url = $4, digest = $5, compressed = $6, size = $7, stored_size = $8,
-             updated_at = $9 WHERE account = $1 AND bucket = $2 AND object_key = $3",
-        )
-        .bind(account)
-        .bind(bucket)
-        .bind(key)
-        .bind(new.url)
-        .bind(new.digest)
-        .bind(i64::from(new.compressed))
-        .bind(to_i64(new.size))
-        .bind(to_i64(new.stored_size))
-        .bind(&now)
-        .execute(&mut *tx)
-        .await
-        .map_err(&fail)?;
+        let update = "UPDATE objstore_documents SET url = $4, digest = $5, compressed = $6, size = $7,
+             stored_size = $8, updated_at = $9 WHERE account = $1 AND bucket = $2 AND object_key = $3";
+        write_version(update, account, bucket, key, new, &now).execute(&mut *tx).await.map_err(&fail)?;
         tx.commit().await.map_err(&fail)?;
         return Ok((meta(created_at), Some(old_url)));
     }
@@ -195,12 +194,12 @@ pub(crate) async fn replace(
 
 /// Deletes the row, returning the URL its bytes were at.
 pub(crate) async fn delete(db: &Database, account: &str, bucket: &str, key: &str) -> Result<Option<String>> {
-    let row = sqlx::query(
+    let row = on_document(
         "DELETE FROM objstore_documents WHERE account = $1 AND bucket = $2 AND object_key = $3 RETURNING url",
+        account,
+        bucket,
+        key,
     )
-    .bind(account)
-    .bind(bucket)
-    .bind(key)
     .fetch_optional(db.pool())
     .await
     .map_err(db_error("delete a document's metadata"))?;

@@ -27,6 +27,7 @@ use tokio::task::JoinSet;
 use crate::config::WebhooksConfig;
 use crate::error::ServiceError;
 use crate::events::{self, NewEvent};
+use crate::schema::{stored_count, stored_json};
 use crate::state::AppState;
 use crate::subscriptions;
 
@@ -81,9 +82,26 @@ pub fn endpoint_for(config: &WebhooksConfig, notification_type: &str) -> Option<
     named_endpoint(config, notification_type).or_else(|| named_endpoint(config, GENERAL))
 }
 
-fn retry_timeout_seconds(config: &WebhooksConfig) -> i64 {
-    i64::try_from(config.notification_retry_timeout.unwrap_or(DEFAULT_RETRY_TIMEOUT_SECONDS))
-        .unwrap_or(i64::MAX / MICROS)
+/// When retrying a notification first queued (or replayed) at `now` stops, in epoch micros.
+fn retry_deadline(config: &WebhooksConfig, now: i64) -> i64 {
+    let timeout = i64::try_from(config.notification_retry_timeout.unwrap_or(DEFAULT_RETRY_TIMEOUT_SECONDS))
+        .unwrap_or(i64::MAX / MICROS);
+    now.saturating_add(timeout.saturating_mul(MICROS))
+}
+
+/// Adds the fields every notification payload carries: who it is for, what
+/// it is about and its id.
+fn address(
+    payload: &mut serde_json::Map<String, serde_json::Value>,
+    account: &str,
+    kind: SubscriptionType,
+    subscription_key: &str,
+    id: &str,
+) {
+    payload.insert("userId".into(), account.into());
+    payload.insert("subscription_key".into(), subscription_key.into());
+    payload.insert("subscription_type".into(), kind.as_str().into());
+    payload.insert("notificationId".into(), id.into());
 }
 
 /// The wait after the `attempts`-th failed attempt: 5 s, 10 s, 20 s, ... up to 10 minutes.
@@ -117,12 +135,9 @@ pub async fn notify(
         return Err(ServiceError::Other(format!("a {kind} notification payload must be a JSON object")));
     };
     let id = uuid::Uuid::new_v4().simple().to_string();
-    payload.insert("userId".into(), account.into());
-    payload.insert("subscription_key".into(), subscription_key.into());
-    payload.insert("subscription_type".into(), kind.as_str().into());
-    payload.insert("notificationId".into(), id.clone().into());
+    address(&mut payload, account, kind, subscription_key, &id);
     let now = now_micros();
-    let deadline = now.saturating_add(retry_timeout_seconds(&state.config.webhooks).saturating_mul(MICROS));
+    let deadline = retry_deadline(&state.config.webhooks, now);
     let stamp = now_rfc3339();
     sqlx::query(
         "INSERT INTO notifications (id, account, notification_type, subscription_key, payload, state, attempts,
@@ -185,7 +200,6 @@ fn micros_to_rfc3339(micros: i64) -> Option<String> {
 }
 
 fn record_from_row(row: &AnyRow) -> Result<NotificationRecord, ServiceError> {
-    let payload: String = row.try_get("payload")?;
     let state: String = row.try_get("state")?;
     let pending = state == "pending";
     Ok(NotificationRecord {
@@ -193,9 +207,8 @@ fn record_from_row(row: &AnyRow) -> Result<NotificationRecord, ServiceError> {
         account: row.try_get("account")?,
         notification_type: row.try_get("notification_type")?,
         subscription_key: row.try_get("subscription_key")?,
-        payload: serde_json::from_str(&payload)
-            .map_err(|source| ServiceError::Corrupt { what: "notification payload".into(), source })?,
-        attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+        payload: stored_json(row, "payload", "notification payload")?,
+        attempts: stored_count(row, "attempts")?,
         next_attempt_at: pending
             .then(|| row.try_get::<i64, _>("next_attempt_seq"))
             .transpose()?
@@ -244,7 +257,7 @@ pub async fn get(state: &AppState, id: &str) -> Result<Option<NotificationRecord
 /// when it is still pending.
 pub async fn replay(state: &AppState, id: &str) -> Result<Option<bool>, ServiceError> {
     let now = now_micros();
-    let deadline = now.saturating_add(retry_timeout_seconds(&state.config.webhooks).saturating_mul(MICROS));
+    let deadline = retry_deadline(&state.config.webhooks, now);
     let done = sqlx::query(
         "UPDATE notifications SET state = 'pending', next_attempt_seq = $1, deadline_seq = $2, last_updated = $3
          WHERE id = $4 AND state <> 'pending'",
@@ -352,15 +365,13 @@ async fn deliver_to_endpoint(state: &AppState, endpoint: &Endpoint, deliveries: 
 }
 
 fn due_from_row(row: &AnyRow) -> Result<Due, ServiceError> {
-    let payload: String = row.try_get("payload")?;
     Ok(Due {
         id: row.try_get("id")?,
         account: row.try_get("account")?,
         email: row.try_get("email")?,
         notification_type: row.try_get("notification_type")?,
-        payload: serde_json::from_str(&payload)
-            .map_err(|source| ServiceError::Corrupt { what: "notification payload".into(), source })?,
-        attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+        payload: stored_json(row, "payload", "notification payload")?,
+        attempts: stored_count(row, "attempts")?,
         deadline: row.try_get("deadline_seq")?,
         created_seq: row.try_get("created_seq")?,
     })
@@ -503,47 +514,17 @@ async fn record_attempt(state: &AppState, due: &Due, attempt: &Attempt) -> Resul
     };
     metrics::counter!("portcullis_notification_attempts_failed_total", "type" => due.notification_type.clone())
         .increment(1);
-    if now >= due.deadline {
-        sqlx::query(
-            "UPDATE notifications SET state = 'dead', attempts = $1, last_status = $2, last_error = $3, last_url = $4,
-                                      last_updated = $5
-             WHERE id = $6",
-        )
-        .bind(i64::from(attempts))
-        .bind(status)
-        .bind(error)
-        .bind(&attempt.url)
-        .bind(&stamp)
-        .bind(&due.id)
-        .execute(state.db.pool())
-        .await?;
-        tracing::warn!(id = due.id, url = attempt.url, attempts, %error, "notification dead-lettered");
-        events::record(
-            state,
-            NewEvent {
-                account: &due.account,
-                event_type: "user.notification.dead_lettered",
-                level: "error",
-                resource_type: "notification",
-                resource_id: &due.id,
-                message: format!(
-                    "a {} notification could not be delivered after {attempts} attempts: {error}",
-                    due.notification_type
-                ),
-                details: serde_json::json!({"notification_type": due.notification_type, "url": attempt.url,
-                    "attempts": attempts, "last_status": attempt.status}),
-            },
-        )
-        .await;
-        return Ok(Outcome::Dead);
-    }
-    // The last attempt happens at the deadline rather than being skipped.
-    let next = now.saturating_add(backoff_seconds(attempts).saturating_mul(MICROS)).min(due.deadline);
+    // Past the deadline the notification is dead-lettered; before it, the
+    // next attempt is at the deadline at the latest rather than skipped.
+    let next = (now < due.deadline)
+        .then(|| now.saturating_add(backoff_seconds(attempts).saturating_mul(MICROS)).min(due.deadline));
     sqlx::query(
-        "UPDATE notifications SET attempts = $1, next_attempt_seq = $2, last_status = $3, last_error = $4, last_url = $5,
-                                  last_updated = $6
-         WHERE id = $7",
+        "UPDATE notifications SET state = COALESCE($1, state), attempts = $2,
+                                  next_attempt_seq = COALESCE($3, next_attempt_seq), last_status = $4,
+                                  last_error = $5, last_url = $6, last_updated = $7
+         WHERE id = $8",
     )
+    .bind(next.is_none().then_some("dead"))
     .bind(i64::from(attempts))
     .bind(next)
     .bind(status)
@@ -553,8 +534,29 @@ async fn record_attempt(state: &AppState, due: &Due, attempt: &Attempt) -> Resul
     .bind(&due.id)
     .execute(state.db.pool())
     .await?;
-    tracing::info!(id = due.id, url = attempt.url, attempts, %error, "notification delivery failed; will retry");
-    Ok(Outcome::Retry(next))
+    if let Some(next) = next {
+        tracing::info!(id = due.id, url = attempt.url, attempts, %error, "notification delivery failed; will retry");
+        return Ok(Outcome::Retry(next));
+    }
+    tracing::warn!(id = due.id, url = attempt.url, attempts, %error, "notification dead-lettered");
+    events::record(
+        state,
+        NewEvent {
+            account: &due.account,
+            event_type: "user.notification.dead_lettered",
+            level: "error",
+            resource_type: "notification",
+            resource_id: &due.id,
+            message: format!(
+                "a {} notification could not be delivered after {attempts} attempts: {error}",
+                due.notification_type
+            ),
+            details: serde_json::json!({"notification_type": due.notification_type, "url": attempt.url,
+                "attempts": attempts, "last_status": attempt.status}),
+        },
+    )
+    .await;
+    Ok(Outcome::Dead)
 }
 
 /// Moves a delivery that was not attempted (its endpoint just failed) to
@@ -609,10 +611,7 @@ pub async fn send_test(
         SubscriptionType::RepoUpdate => serde_json::json!({}),
     };
     if let serde_json::Value::Object(fields) = &mut payload {
-        fields.insert("userId".into(), account.into());
-        fields.insert("subscription_key".into(), key.into());
-        fields.insert("subscription_type".into(), kind.as_str().into());
-        fields.insert("notificationId".into(), id.clone().into());
+        address(fields, account, kind, key, &id);
         fields.insert("annotations".into(), serde_json::json!({}));
         fields.insert("test".into(), true.into());
     }

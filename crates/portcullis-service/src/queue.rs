@@ -18,6 +18,7 @@ use serde::Serialize;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::error::ServiceError;
+use crate::schema::{stored_count, stored_json};
 
 /// The analysis queue's name.
 pub const ANALYZE: &str = "images_to_analyze";
@@ -324,17 +325,16 @@ const ENTRY_COLUMNS: &str = "id, queue, account, item_key, payload, state, attem
                              lease_expires, last_error, created_at, updated_at";
 
 fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<QueueEntry, ServiceError> {
-    let payload: String = row.try_get("payload")?;
+    let Job { id, queue, account, item_key, payload, attempts, max_attempts } = job_from_row(row)?;
     Ok(QueueEntry {
-        id: row.try_get("id")?,
-        queue: row.try_get("queue")?,
-        account: row.try_get("account")?,
-        item_key: row.try_get("item_key")?,
-        payload: serde_json::from_str(&payload)
-            .map_err(|source| ServiceError::Corrupt { what: "queue payload".into(), source })?,
+        id,
+        queue,
+        account,
+        item_key,
+        payload,
         state: row.try_get("state")?,
-        attempts: count(row, "attempts")?,
-        max_attempts: count(row, "max_attempts")?,
+        attempts,
+        max_attempts,
         lease_owner: row.try_get("lease_owner")?,
         lease_expires: row.try_get("lease_expires")?,
         last_error: row.try_get("last_error")?,
@@ -344,19 +344,13 @@ fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<QueueEntry, ServiceError> {
 }
 
 fn job_from_row(row: &sqlx::any::AnyRow) -> Result<Job, ServiceError> {
-    let payload: String = row.try_get("payload")?;
     Ok(Job {
         id: row.try_get("id")?,
         queue: row.try_get("queue")?,
         account: row.try_get("account")?,
         item_key: row.try_get("item_key")?,
-        payload: serde_json::from_str(&payload)
-            .map_err(|source| ServiceError::Corrupt { what: "queue payload".into(), source })?,
-        attempts: count(row, "attempts")?,
-        max_attempts: count(row, "max_attempts")?,
+        payload: stored_json(row, "payload", "queue payload")?,
+        attempts: stored_count(row, "attempts")?,
+        max_attempts: stored_count(row, "max_attempts")?,
     })
-}
-
-fn count(row: &sqlx::any::AnyRow, column: &str) -> Result<u32, ServiceError> {
-    Ok(u32::try_from(row.try_get::<i64, _>(column)?).unwrap_or(u32::MAX))
 }

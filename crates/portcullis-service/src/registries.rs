@@ -117,41 +117,27 @@ pub struct NewRegistry<'a> {
 /// (`replace = true`, `false` when it does not exist) a record.
 pub async fn save(state: &AppState, account: &str, new: &NewRegistry<'_>, replace: bool) -> Result<bool, ServiceError> {
     let encrypted = state.cipher.encrypt(new.password)?;
-    let now = now_rfc3339();
-    let verify = i64::from(new.verify);
-    let done = if replace {
-        sqlx::query(
-            "UPDATE registries SET registry_name = $1, registry_user = $2, registry_pass = $3, registry_type = $4,
-                    registry_verify = $5, last_updated = $6
-             WHERE account = $7 AND registry = $8",
-        )
-        .bind(new.registry_name)
-        .bind(new.user)
-        .bind(&encrypted)
-        .bind(new.registry_type)
-        .bind(verify)
-        .bind(&now)
-        .bind(account)
-        .bind(new.registry)
-        .execute(state.db.pool())
-        .await?
+    // Both statements take the record's columns in one order, so one bind list serves.
+    let sql = if replace {
+        "UPDATE registries SET registry_name = $3, registry_user = $4, registry_pass = $5, registry_type = $6,
+                registry_verify = $7, last_updated = $8
+         WHERE account = $1 AND registry = $2"
     } else {
-        sqlx::query(
-            "INSERT INTO registries (account, registry, registry_name, registry_user, registry_pass, registry_type,
-                                     registry_verify, created_at, last_updated)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT DO NOTHING",
-        )
+        "INSERT INTO registries (account, registry, registry_name, registry_user, registry_pass, registry_type,
+                                 registry_verify, created_at, last_updated)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT DO NOTHING"
+    };
+    let done = sqlx::query(sql)
         .bind(account)
         .bind(new.registry)
         .bind(new.registry_name)
         .bind(new.user)
         .bind(&encrypted)
         .bind(new.registry_type)
-        .bind(verify)
-        .bind(&now)
+        .bind(i64::from(new.verify))
+        .bind(now_rfc3339())
         .execute(state.db.pool())
-        .await?
-    };
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -8,6 +8,9 @@
 
 use chrono::{DateTime, Utc};
 use portcullis_sql::Migration;
+use serde::de::DeserializeOwned;
+use sqlx::Row;
+use sqlx::any::AnyRow;
 
 use crate::error::ServiceError;
 
@@ -16,6 +19,17 @@ pub fn stored_time(text: &str) -> Result<DateTime<Utc>, ServiceError> {
     DateTime::parse_from_rfc3339(text)
         .map(|time| time.with_timezone(&Utc))
         .map_err(|error| ServiceError::Other(format!("stored time {text:?} is not RFC 3339: {error}")))
+}
+
+/// Reads a count kept as BIGINT; one beyond `u32` reads as `u32::MAX`.
+pub(crate) fn stored_count(row: &AnyRow, column: &str) -> Result<u32, ServiceError> {
+    Ok(u32::try_from(row.try_get::<i64, _>(column)?).unwrap_or(u32::MAX))
+}
+
+/// Reads a JSON document kept as TEXT; `what` names it in the error.
+pub(crate) fn stored_json<T: DeserializeOwned>(row: &AnyRow, column: &str, what: &str) -> Result<T, ServiceError> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).map_err(|source| ServiceError::Corrupt { what: what.to_owned(), source })
 }
 
 /// The queue table with the dialect's auto-increment key.

@@ -369,10 +369,8 @@ pub async fn on_analysis_complete(
 /// current image, when analysed) and notifies when the final action differs
 /// from the previous stored evaluation. The first evaluation only sets the baseline.
 async fn policy_eval_watcher(state: AppState) -> Result<(), ServiceError> {
-    for subscription in subscriptions::active_of_type(&state, SubscriptionType::PolicyEval).await? {
-        let account = subscription.user_id.as_str();
-        let fulltag = subscription.subscription_key.as_str();
-        let Some(digest) = images::latest_digest_for_tag(&state, account, fulltag).await? else { continue };
+    for tag in subscribed_images(&state, SubscriptionType::PolicyEval).await? {
+        let (account, fulltag, digest) = (tag.account.as_str(), tag.fulltag.as_str(), tag.digest);
         let last = evaluations::last_evaluation(&state, account, &digest, fulltag).await?;
         let current = match evaluations::evaluate_and_store(&state, account, &digest, fulltag).await {
             Ok(current) => current,
@@ -387,28 +385,74 @@ async fn policy_eval_watcher(state: AppState) -> Result<(), ServiceError> {
             }
         };
         let Some(last) = last.filter(|last| last.final_action != current.final_action) else { continue };
-        let annotations =
-            images::image_row(&state, account, &digest).await?.map(|row| row.annotations).unwrap_or_default();
-        events::record(
-            &state,
-            NewEvent {
-                account,
-                event_type: "user.checks.tag.policy_evaluation.update",
-                level: "info",
-                resource_type: "image_tag",
-                resource_id: fulltag,
-                message: format!(
-                    "the policy evaluation of {fulltag} changed from {} to {}",
-                    last.final_action.as_str(),
-                    current.final_action.as_str()
-                ),
-                details: serde_json::json!({"subscription_type": "policy_eval", "last_eval": last, "curr_eval": current}),
-            },
-        )
-        .await;
-        let payload = serde_json::json!({"last_eval": last, "curr_eval": current, "annotations": annotations});
-        notifications::notify(&state, account, SubscriptionType::PolicyEval, fulltag, payload).await?;
+        let change = TagChange {
+            kind: SubscriptionType::PolicyEval,
+            event_type: "user.checks.tag.policy_evaluation.update",
+            message: format!(
+                "the policy evaluation of {fulltag} changed from {} to {}",
+                last.final_action.as_str(),
+                current.final_action.as_str()
+            ),
+            details: serde_json::json!({"subscription_type": "policy_eval", "last_eval": last, "curr_eval": current}),
+            payload: serde_json::json!({"last_eval": last, "curr_eval": current}),
+        };
+        report_tag_change(&state, account, fulltag, &digest, change).await?;
     }
+    Ok(())
+}
+
+/// Each tag with an active subscription of `kind`, with the image it points at now.
+async fn subscribed_images(state: &AppState, kind: SubscriptionType) -> Result<Vec<SubscribedImage>, ServiceError> {
+    let mut out = Vec::new();
+    for subscription in subscriptions::active_of_type(state, kind).await? {
+        let account = subscription.user_id;
+        let fulltag = subscription.subscription_key;
+        let Some(digest) = images::latest_digest_for_tag(state, &account, &fulltag).await? else { continue };
+        out.push(SubscribedImage { account, fulltag, digest });
+    }
+    Ok(out)
+}
+
+struct SubscribedImage {
+    account: String,
+    fulltag: String,
+    digest: String,
+}
+
+/// What a watcher found changed on a subscribed tag.
+struct TagChange {
+    kind: SubscriptionType,
+    event_type: &'static str,
+    message: String,
+    details: serde_json::Value,
+    /// The notification's type-specific object; the image's annotations are added.
+    payload: serde_json::Value,
+}
+
+/// Records `change` as an event about the tag and notifies its subscribers.
+async fn report_tag_change(
+    state: &AppState,
+    account: &str,
+    fulltag: &str,
+    digest: &str,
+    change: TagChange,
+) -> Result<(), ServiceError> {
+    let annotations = images::image_row(state, account, digest).await?.map(|row| row.annotations).unwrap_or_default();
+    let event = NewEvent {
+        account,
+        event_type: change.event_type,
+        level: "info",
+        resource_type: "image_tag",
+        resource_id: fulltag,
+        message: change.message,
+        details: change.details,
+    };
+    events::record(state, event).await;
+    let mut payload = change.payload;
+    if let serde_json::Value::Object(fields) = &mut payload {
+        fields.insert("annotations".into(), serde_json::json!(annotations));
+    }
+    notifications::notify(state, account, change.kind, fulltag, payload).await?;
     Ok(())
 }
 
@@ -480,10 +524,8 @@ async fn save_baseline(
 /// it was last compared with, and notifies the difference. The first run
 /// for a tag only records the baseline.
 async fn vuln_update_watcher(state: AppState) -> Result<(), ServiceError> {
-    for subscription in subscriptions::active_of_type(&state, SubscriptionType::VulnUpdate).await? {
-        let account = subscription.user_id.as_str();
-        let fulltag = subscription.subscription_key.as_str();
-        let Some(digest) = images::latest_digest_for_tag(&state, account, fulltag).await? else { continue };
+    for tag in subscribed_images(&state, SubscriptionType::VulnUpdate).await? {
+        let (account, fulltag, digest) = (tag.account.as_str(), tag.fulltag.as_str(), tag.digest);
         let result = match vulns::scan_result(&state, account, &digest).await {
             Ok(Some(result)) => result,
             Ok(None) => continue,
@@ -501,30 +543,17 @@ async fn vuln_update_watcher(state: AppState) -> Result<(), ServiceError> {
         if unchanged {
             continue;
         }
-        let annotations =
-            images::image_row(&state, account, &digest).await?.map(|row| row.annotations).unwrap_or_default();
-        events::record(
-            &state,
-            NewEvent {
-                account,
-                event_type: "user.checks.tag.vulnerabilities.update",
-                level: "info",
-                resource_type: "image_tag",
-                resource_id: fulltag,
-                message: format!("the vulnerabilities of {fulltag} changed"),
-                details: serde_json::json!({"subscription_type": "vuln_update", "imageDigest": digest,
-                    "added": diff["added"].as_array().map_or(0, Vec::len),
-                    "updated": diff["updated"].as_array().map_or(0, Vec::len),
-                    "removed": diff["removed"].as_array().map_or(0, Vec::len)}),
-            },
-        )
-        .await;
-        let payload = serde_json::json!({
-            "imageDigest": digest,
-            "diff_vulnerability_result": diff,
-            "annotations": annotations,
-        });
-        notifications::notify(&state, account, SubscriptionType::VulnUpdate, fulltag, payload).await?;
+        let change = TagChange {
+            kind: SubscriptionType::VulnUpdate,
+            event_type: "user.checks.tag.vulnerabilities.update",
+            message: format!("the vulnerabilities of {fulltag} changed"),
+            details: serde_json::json!({"subscription_type": "vuln_update", "imageDigest": digest,
+                "added": diff["added"].as_array().map_or(0, Vec::len),
+                "updated": diff["updated"].as_array().map_or(0, Vec::len),
+                "removed": diff["removed"].as_array().map_or(0, Vec::len)}),
+            payload: serde_json::json!({"imageDigest": digest, "diff_vulnerability_result": diff}),
+        };
+        report_tag_change(&state, account, fulltag, &digest, change).await?;
     }
     Ok(())
 }

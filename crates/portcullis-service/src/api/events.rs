@@ -120,7 +120,6 @@ impl Filter {
 fn event_from_row(row: &AnyRow) -> Result<EventResponse, ServiceError> {
     let kind: String = row.try_get("event_type")?;
     let created_at = crate::schema::stored_time(&row.try_get::<String, _>("created_at")?)?;
-    let details: String = row.try_get("details")?;
     Ok(EventResponse {
         generated_uuid: row.try_get("id")?,
         created_at,
@@ -129,8 +128,7 @@ fn event_from_row(row: &AnyRow) -> Result<EventResponse, ServiceError> {
             kind,
             level: row.try_get("level")?,
             message: row.try_get("message")?,
-            details: serde_json::from_str(&details)
-                .map_err(|source| ServiceError::Corrupt { what: "event details".into(), source })?,
+            details: crate::schema::stored_json(row, "details", "event details")?,
             timestamp: created_at,
             resource: EventResource {
                 user_id: row.try_get("account")?,

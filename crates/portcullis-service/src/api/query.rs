@@ -14,6 +14,7 @@ use portcullis_api::{
     PaginatedImageList, PaginatedVulnerabilityList, PaginatedVulnerableImageList, PaginationProperties,
     StandaloneVulnerability, VulnerabilitiesQuery, VulnerableImage, VulnerablePackageReference,
 };
+use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -62,6 +63,54 @@ async fn references(state: &AppState, account: &str, digests: &[String]) -> ApiR
     Ok(out)
 }
 
+/// The distinct packages per image digest that `sql` selects from a per-image
+/// index table: `sql` ends in its fixed conditions (bound to `binds`), and
+/// each filter that has a value adds `AND column = value`.
+async fn packages_by_image<T: PartialEq, const N: usize>(
+    state: &AppState,
+    mut sql: String,
+    mut binds: Vec<String>,
+    filters: [(&str, Option<String>); N],
+    order_by: &str,
+    package: impl Fn(&AnyRow) -> Result<T, sqlx::Error>,
+) -> ApiResult<BTreeMap<String, Vec<T>>> {
+    for (column, value) in filters {
+        if let Some(value) = value {
+            binds.push(value);
+            sql.push_str(&format!(" AND {column} = ${}", binds.len()));
+        }
+    }
+    sql.push_str(&format!(" ORDER BY {order_by}"));
+    let mut statement = sqlx::query(AssertSqlSafe(sql));
+    for bind in &binds {
+        statement = statement.bind(bind);
+    }
+    let mut by_image: BTreeMap<String, Vec<T>> = BTreeMap::new();
+    for row in statement.fetch_all(state.db.pool()).await? {
+        let package = package(&row)?;
+        let packages = by_image.entry(row.try_get("digest")?).or_default();
+        if !packages.contains(&package) {
+            packages.push(package);
+        }
+    }
+    Ok(by_image)
+}
+
+/// Page `page` of the images in `by_image`, each with its packages, as `item` builds it.
+async fn page_of_images<T, I>(
+    state: &AppState,
+    account: &str,
+    by_image: BTreeMap<String, Vec<T>>,
+    page: Page,
+    item: impl Fn(ImageReference, Vec<T>) -> I,
+) -> ApiResult<(Vec<I>, PaginationProperties)> {
+    let (page, pagination) = paginate(by_image.into_iter().collect(), page);
+    let digests: Vec<String> = page.iter().map(|(digest, _)| digest.clone()).collect();
+    let refs = references(state, account, &digests).await?;
+    let items = refs.into_iter().zip(page).map(|(image, (_, packages))| item(image, packages)).collect();
+    Ok((items, pagination))
+}
+
 /// Images with a vulnerability, and which of their packages carry it.
 /// `vendor_only` (default true) leaves out what the vendor will not fix.
 #[utoipa::path(get, path = "/query/images/by_vulnerability", tag = "query", params(ImagesByVulnerabilityQuery),
@@ -75,50 +124,37 @@ async fn images_by_vulnerability(
     if params.vulnerability_id.trim().is_empty() {
         return Err(ApiError::bad_request("vulnerability_id is required"));
     }
-    let mut sql = "SELECT digest, namespace, severity, package_name, package_version, package_type FROM image_vulns
-                   WHERE account = $1 AND vuln_id = $2"
-        .to_owned();
-    let mut binds = vec![caller.account.clone(), params.vulnerability_id.trim().to_owned()];
-    for (column, value) in [
-        ("namespace", &params.namespace),
-        ("package_name", &params.affected_package),
-        ("severity", &params.severity.as_ref().map(|s| capitalised(s))),
-    ] {
-        if let Some(value) = value {
-            binds.push(value.clone());
-            sql.push_str(&format!(" AND {column} = ${}", binds.len()));
-        }
-    }
-    if params.vendor_only.unwrap_or(true) {
-        sql.push_str(" AND will_not_fix = 0");
-    }
-    sql.push_str(" ORDER BY digest, package_name, package_version");
-    let mut statement = sqlx::query(AssertSqlSafe(sql));
-    for bind in &binds {
-        statement = statement.bind(bind);
-    }
-    let mut by_image: BTreeMap<String, Vec<VulnerablePackageReference>> = BTreeMap::new();
-    for row in statement.fetch_all(state.db.pool()).await? {
-        let package = VulnerablePackageReference {
-            name: row.try_get("package_name")?,
-            version: Some(row.try_get("package_version")?),
-            kind: row.try_get("package_type")?,
-            severity: row.try_get("severity")?,
-            namespace: row.try_get("namespace")?,
-        };
-        let packages = by_image.entry(row.try_get("digest")?).or_default();
-        if !packages.contains(&package) {
-            packages.push(package);
-        }
-    }
-    let (page, pagination) = paginate(by_image.into_iter().collect(), Page { page: params.page, limit: params.limit });
-    let digests: Vec<String> = page.iter().map(|(digest, _)| digest.clone()).collect();
-    let refs = references(&state, &caller.account, &digests).await?;
-    let images = refs
-        .into_iter()
-        .zip(page)
-        .map(|(image, (_, vulnerable_packages))| VulnerableImage { image, vulnerable_packages })
-        .collect();
+    let filters = [
+        ("namespace", params.namespace.clone()),
+        ("package_name", params.affected_package.clone()),
+        ("severity", params.severity.as_deref().map(capitalised)),
+    ];
+    let will_not_fix = if params.vendor_only.unwrap_or(true) { " AND will_not_fix = 0" } else { "" };
+    let by_image = packages_by_image(
+        &state,
+        format!(
+            "SELECT digest, namespace, severity, package_name, package_version, package_type FROM image_vulns
+             WHERE account = $1 AND vuln_id = $2{will_not_fix}"
+        ),
+        vec![caller.account.clone(), params.vulnerability_id.trim().to_owned()],
+        filters,
+        "digest, package_name, package_version",
+        |row| {
+            Ok(VulnerablePackageReference {
+                name: row.try_get("package_name")?,
+                version: Some(row.try_get("package_version")?),
+                kind: row.try_get("package_type")?,
+                severity: row.try_get("severity")?,
+                namespace: row.try_get("namespace")?,
+            })
+        },
+    )
+    .await?;
+    let page = Page { page: params.page, limit: params.limit };
+    let (images, pagination) = page_of_images(&state, &caller.account, by_image, page, |image, vulnerable_packages| {
+        VulnerableImage { image, vulnerable_packages }
+    })
+    .await?;
     Ok(Json(PaginatedVulnerableImageList { pagination, images }))
 }
 
@@ -140,38 +176,27 @@ async fn images_by_package(
     if params.name.trim().is_empty() {
         return Err(ApiError::bad_request("name is required"));
     }
-    let mut sql =
-        "SELECT digest, name, version, package_type FROM image_packages WHERE account = $1 AND name = $2".to_owned();
-    let mut binds = vec![caller.account.clone(), params.name.trim().to_owned()];
-    for (column, value) in [("version", &params.version), ("package_type", &params.package_type)] {
-        if let Some(value) = value {
-            binds.push(value.clone());
-            sql.push_str(&format!(" AND {column} = ${}", binds.len()));
-        }
-    }
-    sql.push_str(" ORDER BY digest, version");
-    let mut statement = sqlx::query(AssertSqlSafe(sql));
-    for bind in &binds {
-        statement = statement.bind(bind);
-    }
-    let mut by_image: BTreeMap<String, Vec<PackageReference>> = BTreeMap::new();
-    for row in statement.fetch_all(state.db.pool()).await? {
-        let package = PackageReference {
-            name: row.try_get("name")?,
-            version: Some(row.try_get("version")?),
-            kind: row.try_get("package_type")?,
-            will_not_fix: None,
-        };
-        let packages = by_image.entry(row.try_get("digest")?).or_default();
-        if !packages.contains(&package) {
-            packages.push(package);
-        }
-    }
-    let (page, pagination) = paginate(by_image.into_iter().collect(), Page { page: params.page, limit: params.limit });
-    let digests: Vec<String> = page.iter().map(|(digest, _)| digest.clone()).collect();
-    let refs = references(&state, &caller.account, &digests).await?;
-    let images =
-        refs.into_iter().zip(page).map(|(image, (_, packages))| ImageWithPackages { image, packages }).collect();
+    let by_image = packages_by_image(
+        &state,
+        "SELECT digest, name, version, package_type FROM image_packages WHERE account = $1 AND name = $2".to_owned(),
+        vec![caller.account.clone(), params.name.trim().to_owned()],
+        [("version", params.version.clone()), ("package_type", params.package_type.clone())],
+        "digest, version",
+        |row| {
+            Ok(PackageReference {
+                name: row.try_get("name")?,
+                version: Some(row.try_get("version")?),
+                kind: row.try_get("package_type")?,
+                will_not_fix: None,
+            })
+        },
+    )
+    .await?;
+    let page = Page { page: params.page, limit: params.limit };
+    let (images, pagination) = page_of_images(&state, &caller.account, by_image, page, |image, packages| {
+        ImageWithPackages { image, packages }
+    })
+    .await?;
     Ok(Json(PaginatedImageList { pagination, images }))
 }
 

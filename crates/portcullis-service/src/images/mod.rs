@@ -86,7 +86,6 @@ fn parse_image_status(text: &str) -> Result<ImageStatus, ServiceError> {
 }
 
 fn image_from_row(row: &sqlx::any::AnyRow) -> Result<ImageRow, ServiceError> {
-    let annotations: String = row.try_get("annotations")?;
     Ok(ImageRow {
         account: row.try_get("account")?,
         digest: row.try_get("digest")?,
@@ -94,8 +93,7 @@ fn image_from_row(row: &sqlx::any::AnyRow) -> Result<ImageRow, ServiceError> {
         image_id: row.try_get("image_id")?,
         analysis_status: parse_analysis_status(&row.try_get::<String, _>("analysis_status")?)?,
         image_status: parse_image_status(&row.try_get::<String, _>("image_status")?)?,
-        annotations: serde_json::from_str(&annotations)
-            .map_err(|source| ServiceError::Corrupt { what: "image annotations".into(), source })?,
+        annotations: crate::schema::stored_json(row, "annotations", "image annotations")?,
         dockerfile: row.try_get("dockerfile")?,
         pull_reference: row.try_get("pull_reference")?,
         arch: row.try_get("arch")?,

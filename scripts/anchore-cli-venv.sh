@@ -13,9 +13,8 @@
 # path, default <workspace>/target/anchore-cli-venv). Only stdout carries the path.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/venv-lib.sh"
 venv="${PORTCULLIS_ANCHORE_CLI_VENV:-$root/target/anchore-cli-venv}"
-python="${PYTHON:-python3}"
 
 requirements="Click==8.0.1
 prettytable==2.2.0
@@ -26,32 +25,11 @@ six==1.16.0
 urllib3==1.26.6"
 package="anchorecli==0.9.3"
 
-stamp="$venv/.portcullis-requirements"
-wanted="$requirements
-$package"
-if [[ -x "$venv/bin/anchore-cli" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
-    echo "$venv"
-    exit 0
-fi
-
-mkdir -p "$(dirname "$venv")"
-# A concurrent run (two test binaries at once) waits for the first to finish.
-exec 9>"$venv.lock"
-flock 9
-if [[ -x "$venv/bin/anchore-cli" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
-    echo "$venv"
-    exit 0
-fi
-
-{
-    rm -f "$stamp"
-    [[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-    # shellcheck disable=SC2086
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $(echo "$requirements" | tr '\n' ' ')
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps "$package"
+install_anchore_cli() {
+    venv_pip "$venv" --no-deps "$package"
     # Fail now, not in the tests, if the command does not start.
     "$venv/bin/anchore-cli" --version
-} 1>&2
-printf '%s' "$wanted" >"$stamp"
-echo "$venv"
+}
+
+venv_ensure "$venv" bin/anchore-cli "$requirements
+$package" "$requirements" install_anchore_cli

@@ -10,36 +10,10 @@
 # default <workspace>/target/moto-venv). Only stdout carries the path.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/venv-lib.sh"
 venv="${PORTCULLIS_MOTO_VENV:-$root/target/moto-venv}"
-python="${PYTHON:-python3}"
 
 requirements="moto[server]==5.2.5"
 
-stamp="$venv/.portcullis-requirements"
-if [[ -x "$venv/bin/moto_server" && -f "$stamp" && "$(cat "$stamp")" == "$requirements" ]]; then
-    echo "$venv"
-    exit 0
-fi
-
-mkdir -p "$(dirname "$venv")"
-# A concurrent run (two test binaries at once) waits for the first to finish.
-exec 9>"$venv.lock"
-flock 9
-if [[ -x "$venv/bin/moto_server" && -f "$stamp" && "$(cat "$stamp")" == "$requirements" ]]; then
-    echo "$venv"
-    exit 0
-fi
-
-{
-    rm -f "$stamp"
-    [[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-    # shellcheck disable=SC2086
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $(echo "$requirements" | tr '\n' ' ')
-    # Fail now, not in the tests, if the server cannot start.
-    "$venv/bin/python" -c 'import moto.server, boto3'
-    test -x "$venv/bin/moto_server"
-} 1>&2
-printf '%s' "$requirements" >"$stamp"
-echo "$venv"
+# The import fails now, not in the tests, if the server cannot start.
+venv_ensure "$venv" bin/moto_server "$requirements" "$requirements" "$venv/bin/python" -c 'import moto.server, boto3'

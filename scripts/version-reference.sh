@@ -12,20 +12,14 @@
 # <workspace>/target), the same variable the tests read.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/venv-lib.sh"
 base="${PORTCULLIS_VERSION_REF:-$root/target}"
 venv="$base/version-ref-venv"
 node_prefix="$base/version-ref-node"
-python="${PYTHON:-python3}"
 
 python_requirement="packaging==24.2"
 node_package="semver"
 node_version="7.6.3"
-
-venv_ready() {
-    [[ -x "$venv/bin/python" && -f "$venv/.portcullis-requirements" &&
-        "$(cat "$venv/.portcullis-requirements")" == "$python_requirement" ]]
-}
 
 node_ready() {
     local manifest="$node_prefix/node_modules/$node_package/package.json"
@@ -33,7 +27,7 @@ node_ready() {
         node -e 'process.exit(require(process.argv[1]).version === process.argv[2] ? 0 : 1)' "$manifest" "$node_version"
 }
 
-if venv_ready && node_ready; then
+if venv_is_current "$venv" bin/python "$python_requirement" && node_ready; then
     exit 0
 fi
 
@@ -42,12 +36,9 @@ mkdir -p "$base"
 exec 9>"$base/version-ref.lock"
 flock 9
 
-if ! venv_ready; then
-    rm -f "$venv/.portcullis-requirements"
-    [[ -x "$venv/bin/python" ]] || "$python" -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$python_requirement"
-    "$venv/bin/python" -c 'import packaging.version, packaging.specifiers'
-    printf '%s' "$python_requirement" >"$venv/.portcullis-requirements"
+if ! venv_is_current "$venv" bin/python "$python_requirement"; then
+    venv_install "$venv" bin/python "$python_requirement" "$python_requirement" \
+        "$venv/bin/python" -c 'import packaging.version, packaging.specifiers'
 fi
 
 if ! node_ready; then

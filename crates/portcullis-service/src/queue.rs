@@ -138,15 +138,13 @@ impl Queue {
     /// Extends the lease of a job still held by `owner`; `false` when the
     /// lease was lost (expired and taken over), so the caller must stop.
     pub async fn heartbeat(&self, job: &Job, owner: &str, lease_seconds: u64) -> Result<bool, ServiceError> {
-        let done = sqlx::query(
-            "UPDATE work_queue SET lease_expires = $1, updated_at = $2
-             WHERE id = $3 AND state = 'leased' AND lease_owner = $4 AND attempts = $5",
+        let done = on_lease(
+            "UPDATE work_queue SET lease_expires = $5, updated_at = $4
+             WHERE id = $1 AND state = 'leased' AND lease_owner = $2 AND attempts = $3",
+            job,
+            owner,
         )
         .bind(epoch_seconds() + lease_seconds as i64)
-        .bind(now_rfc3339())
-        .bind(job.id)
-        .bind(owner)
-        .bind(i64::from(job.attempts))
         .execute(self.db.pool())
         .await?;
         Ok(done.rows_affected() == 1)
@@ -154,14 +152,12 @@ impl Queue {
 
     /// Marks a job done; `false` when the lease had been lost meanwhile.
     pub async fn complete(&self, job: &Job, owner: &str) -> Result<bool, ServiceError> {
-        let done = sqlx::query(
-            "UPDATE work_queue SET state = 'done', lease_owner = NULL, lease_expires = NULL, updated_at = $1
-             WHERE id = $2 AND state = 'leased' AND lease_owner = $3 AND attempts = $4",
+        let done = on_lease(
+            "UPDATE work_queue SET state = 'done', lease_owner = NULL, lease_expires = NULL, updated_at = $4
+             WHERE id = $1 AND state = 'leased' AND lease_owner = $2 AND attempts = $3",
+            job,
+            owner,
         )
-        .bind(now_rfc3339())
-        .bind(job.id)
-        .bind(owner)
-        .bind(i64::from(job.attempts))
         .execute(self.db.pool())
         .await?;
         Ok(done.rows_affected() == 1)
@@ -174,16 +170,14 @@ impl Queue {
             FailOutcome::Retry => "queued",
             FailOutcome::GaveUp => "failed",
         };
-        sqlx::query(
-            "UPDATE work_queue SET state = $1, lease_owner = NULL, lease_expires = NULL, last_error = $2, updated_at = $3
-             WHERE id = $4 AND lease_owner = $5 AND attempts = $6",
+        on_lease(
+            "UPDATE work_queue SET state = $5, lease_owner = NULL, lease_expires = NULL, last_error = $6, updated_at = $4
+             WHERE id = $1 AND lease_owner = $2 AND attempts = $3",
+            job,
+            owner,
         )
         .bind(state)
         .bind(reason)
-        .bind(now_rfc3339())
-        .bind(job.id)
-        .bind(owner)
-        .bind(i64::from(job.attempts))
         .execute(self.db.pool())
         .await?;
         Ok(outcome)
@@ -319,6 +313,17 @@ pub enum Requeue {
     /// Nothing: this job, or another for the same item, is still pending.
     Pending(QueueEntry),
     NotFound,
+}
+
+/// The statement `sql` about `job` as `owner` holds it: `$1` to `$3` are the
+/// job, the owner and the attempt (so a lease that expired and was taken over
+/// since matches nothing), `$4` the time of the update.
+fn on_lease<'q>(
+    sql: &'static str,
+    job: &Job,
+    owner: &'q str,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    sqlx::query(sql).bind(job.id).bind(owner).bind(i64::from(job.attempts)).bind(now_rfc3339())
 }
 
 const ENTRY_COLUMNS: &str = "id, queue, account, item_key, payload, state, attempts, max_attempts, lease_owner, \

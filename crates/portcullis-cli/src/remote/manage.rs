@@ -645,49 +645,42 @@ pub enum AccountCommand {
     User(UserCommand),
 }
 
-// The positional USER and PASSWORD have ids of their own: `user` and
-// `password` are the ids of the global connection options.
 #[derive(Subcommand)]
 pub enum UserCommand {
     /// Create a user with a password.
-    Add {
-        #[arg(id = "username", value_name = "USER")]
-        user: String,
-        #[arg(id = "new_password", value_name = "PASSWORD")]
-        password: String,
-        /// The account (default: the caller's).
-        #[arg(long = "in-account", value_name = "ACCOUNT")]
-        in_account: Option<String>,
-    },
+    Add(UserPassword),
     /// Show a user.
-    Get {
-        #[arg(id = "username", value_name = "USER")]
-        user: String,
-        #[arg(long = "in-account", value_name = "ACCOUNT")]
-        in_account: Option<String>,
-    },
+    Get(UserName),
     /// List users.
     List {
+        /// The account (default: the caller's).
         #[arg(long = "in-account", value_name = "ACCOUNT")]
         in_account: Option<String>,
     },
     /// Delete a user.
     #[command(alias = "delete")]
-    Del {
-        #[arg(id = "username", value_name = "USER")]
-        user: String,
-        #[arg(long = "in-account", value_name = "ACCOUNT")]
-        in_account: Option<String>,
-    },
+    Del(UserName),
     /// Set a user's password.
-    Setpassword {
-        #[arg(id = "username", value_name = "USER")]
-        user: String,
-        #[arg(id = "new_password", value_name = "PASSWORD")]
-        password: String,
-        #[arg(long = "in-account", value_name = "ACCOUNT")]
-        in_account: Option<String>,
-    },
+    Setpassword(UserPassword),
+}
+
+// The positional USER and PASSWORD have ids of their own: `user` and
+// `password` are the ids of the global connection options.
+#[derive(clap::Args)]
+pub struct UserName {
+    #[arg(id = "username", value_name = "USER")]
+    user: String,
+    /// The account (default: the caller's).
+    #[arg(long = "in-account", value_name = "ACCOUNT")]
+    in_account: Option<String>,
+}
+
+#[derive(clap::Args)]
+pub struct UserPassword {
+    #[command(flatten)]
+    name: UserName,
+    #[arg(id = "new_password", value_name = "PASSWORD")]
+    password: String,
 }
 
 pub fn account(session: &Session, command: AccountCommand) -> Result<u8> {
@@ -750,12 +743,12 @@ fn user(session: &Session, command: UserCommand) -> Result<u8> {
         }
     };
     match command {
-        UserCommand::Add { user, password, in_account } => {
+        UserCommand::Add(UserPassword { name: UserName { user, in_account }, password }) => {
             let created =
                 client.add_user(&account_of(in_account)?, &UserCreationRequest { username: user, password })?;
             session.show(&created, user_block)?;
         }
-        UserCommand::Get { user, in_account } => {
+        UserCommand::Get(UserName { user, in_account }) => {
             session.show(&client.get_user(&account_of(in_account)?, &user)?, user_block)?
         }
         UserCommand::List { in_account } => session.show(&client.list_users(&account_of(in_account)?)?, |users| {
@@ -769,11 +762,11 @@ fn user(session: &Session, command: UserCommand) -> Result<u8> {
             });
             render::table(&["Name", "Type", "Source", "Created"], rows.collect::<Vec<_>>())
         })?,
-        UserCommand::Del { user, in_account } => {
+        UserCommand::Del(UserName { user, in_account }) => {
             client.delete_user(&account_of(in_account)?, &user)?;
             session.success()?;
         }
-        UserCommand::Setpassword { user, password, in_account } => {
+        UserCommand::Setpassword(UserPassword { name: UserName { user, in_account }, password }) => {
             let updated = client.set_password(&account_of(in_account)?, &user, &password)?;
             session.show(&updated, |_| "Password (re)set success".to_owned())?;
         }

@@ -170,15 +170,19 @@ impl SwiftDriver {
             return self.check(response, "create the container", &self.config.container).await;
         }
         if status == StatusCode::NOT_FOUND {
-            return Err(ObjectStoreError::MissingContainer {
-                driver: DRIVER,
-                what: "container",
-                name: self.config.container.clone(),
-                endpoint: self.config.auth_url.clone(),
-                option: "create_container",
-            });
+            return Err(self.missing_container());
         }
         self.check_status(status, String::new(), "check the container", &self.config.container)
+    }
+
+    fn missing_container(&self) -> ObjectStoreError {
+        ObjectStoreError::MissingContainer {
+            driver: DRIVER,
+            what: "container",
+            name: self.config.container.clone(),
+            endpoint: self.config.auth_url.clone(),
+            option: "create_container",
+        }
     }
 
     async fn check(&self, response: reqwest::Response, operation: &'static str, location: &str) -> Result<()> {
@@ -226,13 +230,7 @@ impl SwiftDriver {
         let url = format!("{SCHEME}{}/{object}", self.config.container);
         let response = self.send(Method::PUT, Some(&object), Some(data)).await?;
         if response.status() == StatusCode::NOT_FOUND {
-            return Err(ObjectStoreError::MissingContainer {
-                driver: DRIVER,
-                what: "container",
-                name: self.config.container.clone(),
-                endpoint: self.config.auth_url.clone(),
-                option: "create_container",
-            });
+            return Err(self.missing_container());
         }
         self.check(response, "store", &url).await?;
         Ok(url)

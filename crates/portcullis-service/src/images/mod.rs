@@ -75,14 +75,15 @@ const IMAGE_COLUMNS: &str = "account, digest, parent_digest, image_id, analysis_
     dockerfile, pull_reference, arch, distro, distro_version, image_size, layer_count, failure, created_at, \
     last_updated, analyzed_at, record_version";
 
-fn parse_analysis_status(text: &str) -> Result<AnalysisStatus, ServiceError> {
-    serde_json::from_value(serde_json::Value::String(text.to_owned()))
-        .map_err(|source| ServiceError::Corrupt { what: format!("analysis status {text:?}"), source })
-}
-
-fn parse_image_status(text: &str) -> Result<ImageStatus, ServiceError> {
-    serde_json::from_value(serde_json::Value::String(text.to_owned()))
-        .map_err(|source| ServiceError::Corrupt { what: format!("image status {text:?}"), source })
+/// Reads a status column, stored as the enum's serde name; `what` names it in the error.
+fn status_from_row<T: serde::de::DeserializeOwned>(
+    row: &sqlx::any::AnyRow,
+    column: &str,
+    what: &str,
+) -> Result<T, ServiceError> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_value(serde_json::Value::String(text.clone()))
+        .map_err(|source| ServiceError::Corrupt { what: format!("{what} {text:?}"), source })
 }
 
 fn image_from_row(row: &sqlx::any::AnyRow) -> Result<ImageRow, ServiceError> {
@@ -91,8 +92,8 @@ fn image_from_row(row: &sqlx::any::AnyRow) -> Result<ImageRow, ServiceError> {
         digest: row.try_get("digest")?,
         parent_digest: row.try_get("parent_digest")?,
         image_id: row.try_get("image_id")?,
-        analysis_status: parse_analysis_status(&row.try_get::<String, _>("analysis_status")?)?,
-        image_status: parse_image_status(&row.try_get::<String, _>("image_status")?)?,
+        analysis_status: status_from_row(row, "analysis_status", "analysis status")?,
+        image_status: status_from_row(row, "image_status", "image status")?,
         annotations: crate::schema::stored_json(row, "annotations", "image annotations")?,
         dockerfile: row.try_get("dockerfile")?,
         pull_reference: row.try_get("pull_reference")?,

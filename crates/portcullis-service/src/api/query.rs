@@ -47,18 +47,23 @@ fn paginate<T>(all: Vec<T>, page: Page) -> (Vec<T>, PaginationProperties) {
 }
 
 /// The reference (digest, id, tags) of each of `digests`, in order.
-async fn references(state: &AppState, account: &str, digests: &[String]) -> ApiResult<Vec<ImageReference>> {
+/// The reference of each image of `digests`; `None` for a digest whose image
+/// is gone (an index row may outlive a delete in progress).
+async fn references(state: &AppState, account: &str, digests: &[String]) -> ApiResult<Vec<Option<ImageReference>>> {
     let mut out = Vec::new();
     let tags = images::tags_of(state, account, digests).await?;
     for digest in digests {
-        let Some(row) = images::image_row(state, account, digest).await? else { continue };
+        let Some(row) = images::image_row(state, account, digest).await? else {
+            out.push(None);
+            continue;
+        };
         let record = images::to_record(&row, &tags)?;
-        out.push(ImageReference {
+        out.push(Some(ImageReference {
             image_digest: record.image_digest,
             image_id: row.image_id.clone(),
             analyzed_at: record.analyzed_at,
             tag_history: record.image_detail,
-        });
+        }));
     }
     Ok(out)
 }
@@ -107,7 +112,12 @@ async fn page_of_images<T, I>(
     let (page, pagination) = paginate(by_image.into_iter().collect(), page);
     let digests: Vec<String> = page.iter().map(|(digest, _)| digest.clone()).collect();
     let refs = references(state, account, &digests).await?;
-    let items = refs.into_iter().zip(page).map(|(image, (_, packages))| item(image, packages)).collect();
+    // Paired one to one with the page's digests, so a vanished image drops only its own entry.
+    let items = refs
+        .into_iter()
+        .zip(page)
+        .filter_map(|(image, (_, packages))| image.map(|image| item(image, packages)))
+        .collect();
     Ok((items, pagination))
 }
 

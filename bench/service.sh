@@ -15,7 +15,8 @@
 # Env: IMAGES ["deb-base deb-python deb-node deb-mixed deb-bins"], LAB
 # [target/lab], OUT [target/bench-service], DURATION [10], SKIP_BUILD=1,
 # PGURL [postgres://postgres@127.0.0.1:5432] (a server where we may create a
-# database), REG_PORT [5055].
+# database), REG_PORT [5055], CACHES [on] (off: no layer blob or layer result
+# cache, so every image is downloaded and read in full).
 # Needs: docker-registry, skopeo, wrk, psql, curl, jq (Debian packages).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -64,17 +65,21 @@ for image in $IMAGES; do
   refs+=("127.0.0.1:$REG_PORT/bench/$image:latest" "127.0.0.1:$REG_PORT/bench/$image:v2s2")
 done
 
+cache_mb=
+[ "${CACHES:-on}" = on ] || cache_mb="
+  layer_cache_mb: 0
+  layer_results_cache_mb: 0"
 cat > "$OUT/config.yaml" <<EOF
 feeds:
   enabled: false
 analyzer:
-  insecure_registries: ["127.0.0.1:$REG_PORT"]
+  insecure_registries: ["127.0.0.1:$REG_PORT"]$cache_mb
 EOF
 
 wait_http() { until curl -fs "$1/health" >/dev/null 2>&1; do sleep 0.2; done; }
 
 echo "## machine: $(nproc) vCPU, load $(cut -d' ' -f1 /proc/loadavg), $(date -u +%F)"
-echo "## portcullis $($PORTCULLIS --version | cut -d' ' -f2); ${#refs[@]} images ($IMAGES, OCI + schema 2 each)"
+echo "## portcullis $($PORTCULLIS --version | cut -d' ' -f2); ${#refs[@]} images ($IMAGES, OCI + schema 2 each); caches ${CACHES:-on}"
 echo
 for analyzers in 1 2; do
   db=portcullis_bench_${analyzers}_$$

@@ -96,3 +96,40 @@ fn a_killed_analyzer_loses_no_image() {
     let content = get(&api.url, &format!("/images/{digest}/content/os"));
     assert!(content["content"].as_array().is_some_and(|p| p.len() > 50), "{content}");
 }
+
+/// `portcullis serve` refuses a bad start with exit 2 and the reason: an
+/// unknown role, an unknown configuration key, a port already taken, an
+/// unreachable database.
+#[test]
+fn serve_start_up_errors_exit_2_with_the_reason() {
+    let data = tempfile::tempdir().unwrap();
+    let serve = |args: &[&str]| {
+        let output = std::process::Command::new(BIN)
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(data.path())
+            .args(args)
+            .output()
+            .unwrap();
+        (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let (code, stderr) = serve(&["--roles", "api,indexer"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("unknown role \"indexer\""), "{stderr}");
+
+    let config = data.path().join("bad.yaml");
+    std::fs::write(&config, "lisen: 127.0.0.1:1\n").unwrap();
+    let (code, stderr) = serve(&["--config", config.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("unknown field `lisen`"), "{stderr}");
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let (code, stderr) = serve(&["--listen", &address]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("listening on {address}")), "{stderr}");
+
+    let (code, stderr) = serve(&["--database-url", "postgres://nobody@127.0.0.1:1/none", "--listen", "127.0.0.1:0"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("cannot open the database"), "{stderr}");
+}

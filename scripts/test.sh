@@ -64,34 +64,20 @@ log "compiling tests"
 compile_status=0
 cargo test --workspace --no-run --quiet || compile_status=$?
 
-schema_status=0
-wait "$schema_pid" || schema_status=$?
-if [ "$schema_status" != 0 ]; then
-  cat "$schema_log" >&2
-  log "validator / reference implementation install failed (exit $schema_status)"
-  exit 1
-fi
-moto_status=0
-wait "$moto_pid" || moto_status=$?
-if [ "$moto_status" != 0 ]; then
-  cat "$moto_log" >&2
-  log "moto venv install failed (exit $moto_status)"
-  exit 1
-fi
-anchore_cli_status=0
-wait "$anchore_cli_pid" || anchore_cli_status=$?
-if [ "$anchore_cli_status" != 0 ]; then
-  cat "$anchore_cli_log" >&2
-  log "anchore-cli venv install failed (exit $anchore_cli_status)"
-  exit 1
-fi
-lab_status=0
-wait "$lab_pid" || lab_status=$?
-if [ "$lab_status" != 0 ]; then
-  tail -40 "$lab_log" >&2
-  log "lab build failed (exit $lab_status)"
-  exit 1
-fi
+# Waits for a background setup job; on failure shows the end of its log and stops.
+await_setup() {
+  local pid=$1 log_file=$2 what=$3 status=0
+  wait "$pid" || status=$?
+  if [ "$status" != 0 ]; then
+    tail -60 "$log_file" >&2
+    log "$what failed (exit $status)"
+    exit 1
+  fi
+}
+await_setup "$schema_pid" "$schema_log" "validator / reference implementation install"
+await_setup "$moto_pid" "$moto_log" "moto venv install"
+await_setup "$anchore_cli_pid" "$anchore_cli_log" "anchore-cli venv install"
+await_setup "$lab_pid" "$lab_log" "lab build"
 [ "$compile_status" = 0 ] || exit "$compile_status"
 
 # 3. Every test.

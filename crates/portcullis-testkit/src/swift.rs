@@ -1,8 +1,9 @@
 //! A real single-node OpenStack Swift for tests, from Debian's packages
 //! (swift-proxy, swift-account, swift-container, swift-object 2.30, plus
 //! memcached, which tempauth keeps its tokens in). Rings with one device in a
-//! temporary directory (`mount_check = false`; the object server needs user
-//! xattrs, which ext4 has), every server on a free loopback port, tempauth
+//! temporary directory under the workspace's `target/` (`mount_check = false`;
+//! the object server needs user xattrs, which ext4 has but an older tmpfs
+//! /tmp may not), every server on a free loopback port, tempauth
 //! with one user. The system's /etc/swift/swift.conf (hash path settings,
 //! storage policy 0) is used as the package installs it.
 
@@ -32,7 +33,7 @@ impl SwiftServer {
         for binary in ["swift-ring-builder", "swift-proxy-server", "swift-object-server", "memcached"] {
             assert!(which(binary).is_some(), "{binary} not found: {INSTALL_HINT}");
         }
-        let dir = tempfile::tempdir().expect("temporary directory");
+        let dir = device_parent();
         let etc = dir.path().join("etc");
         std::fs::create_dir_all(dir.path().join("devices/d1")).expect("device directory");
         std::fs::create_dir_all(&etc).expect("etc directory");
@@ -104,6 +105,28 @@ impl SwiftServer {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+}
+
+/// A temporary directory for the rings and the device, under the
+/// workspace's `target/` rather than /tmp: the object server stores its
+/// metadata in user xattrs, which a tmpfs /tmp may refuse. Checked up front
+/// so that such a file system is named instead of failing every PUT.
+fn device_parent() -> tempfile::TempDir {
+    let target = crate::schema::workspace_root().join("target");
+    std::fs::create_dir_all(&target).expect("the workspace's target directory");
+    let dir = tempfile::Builder::new().prefix("swift-").tempdir_in(&target).expect("temporary directory");
+    let probe = Command::new("python3")
+        .args(["-c", "import os, sys; os.setxattr(sys.argv[1], 'user.portcullis-probe', b'1')"])
+        .arg(dir.path())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run python3 (Swift needs it anyway): {e}"));
+    assert!(
+        probe.status.success(),
+        "{} does not take user xattrs, which Swift's object server needs: {}",
+        dir.path().display(),
+        String::from_utf8_lossy(&probe.stderr)
+    );
+    dir
 }
 
 fn server_process(server: &str, conf: &Path, port: u16) -> Service {

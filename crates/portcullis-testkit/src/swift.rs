@@ -34,6 +34,8 @@ impl SwiftServer {
             assert!(which(binary).is_some(), "{binary} not found: {INSTALL_HINT}");
         }
         let dir = device_parent();
+        // The servers switch to `user` at start; only root may name another.
+        let user = current_user();
         let etc = dir.path().join("etc");
         std::fs::create_dir_all(dir.path().join("devices/d1")).expect("device directory");
         std::fs::create_dir_all(&etc).expect("etc directory");
@@ -54,11 +56,11 @@ impl SwiftServer {
                 &conf,
                 format!(
                     "[DEFAULT]\nbind_ip = 127.0.0.1\nbind_port = {port}\ndevices = {devices}\nmount_check = false\n\
-                     swift_dir = {etc}\nuser = root\nworkers = 0\n\
+                     swift_dir = {etc}\nuser = {user}\nworkers = 0\n\
                      [pipeline:main]\npipeline = {server}-server\n\
                      [app:{server}-server]\nuse = egg:swift#{server}\n",
                     devices = dir.path().join("devices").display(),
-                    etc = etc.display()
+                    etc = etc.display(),
                 ),
             )
             .expect("server configuration");
@@ -68,14 +70,14 @@ impl SwiftServer {
         std::fs::write(
             &conf,
             format!(
-                "[DEFAULT]\nbind_ip = 127.0.0.1\nbind_port = {proxy}\nswift_dir = {etc}\nuser = root\nworkers = 0\n\
+                "[DEFAULT]\nbind_ip = 127.0.0.1\nbind_port = {proxy}\nswift_dir = {etc}\nuser = {user}\nworkers = 0\n\
                  [pipeline:main]\npipeline = catch_errors proxy-logging cache tempauth proxy-logging proxy-server\n\
                  [app:proxy-server]\nuse = egg:swift#proxy\naccount_autocreate = true\n\
                  [filter:tempauth]\nuse = egg:swift#tempauth\nuser_test_tester = {KEY} .admin\n\
                  [filter:cache]\nuse = egg:swift#memcache\nmemcache_servers = 127.0.0.1:{memcached}\n\
                  [filter:catch_errors]\nuse = egg:swift#catch_errors\n\
                  [filter:proxy-logging]\nuse = egg:swift#proxy_logging\n",
-                etc = etc.display()
+                etc = etc.display(),
             ),
         )
         .expect("proxy configuration");
@@ -127,6 +129,12 @@ fn device_parent() -> tempfile::TempDir {
         String::from_utf8_lossy(&probe.stderr)
     );
     dir
+}
+
+fn current_user() -> String {
+    let output = Command::new("id").arg("-un").output().expect("running id -un");
+    assert!(output.status.success(), "id -un failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
 
 fn server_process(server: &str, conf: &Path, port: u16) -> Service {

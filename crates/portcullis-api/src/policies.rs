@@ -61,6 +61,13 @@ pub struct PolicyCheckQuery {
     /// Evaluate without storing the result.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::query_bool::option")]
     pub interactive: Option<bool>,
+    /// The analysed image this one was built from (a Portcullis extension):
+    /// the leading layers the two share are the base image's, which the
+    /// `vulnerabilities` and `packages` gates can tell apart. Without it,
+    /// the image's `org.opencontainers.image.base.digest` or
+    /// `.base.name` label names the base when that image is in the catalog.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_digest: Option<String>,
 }
 
 /// One element of the check response list: image digest → full tag →

@@ -11,7 +11,7 @@ use portcullis_policy::evaluate::{Evaluation, ImageIdentity, Status};
 use portcullis_policy::gates::EvalContext;
 use portcullis_policy::model::Bundle;
 use portcullis_report::policy::PolicyFormat;
-use portcullis_sbom::Sbom;
+use portcullis_sbom::{BASE_NAME_LABEL, Sbom};
 
 use crate::{EXIT_GATE_FAILED, ImageArgs};
 
@@ -123,9 +123,6 @@ pub fn exit_code(evaluation: &Evaluation) -> ExitCode {
     }
 }
 
-/// The OCI annotation/label naming the image a build started FROM.
-pub const BASE_NAME_LABEL: &str = "org.opencontainers.image.base.name";
-
 /// The base image and how many leading layers are its: `--base-image-layers`,
 /// or the layers `--base-image` shares with the image (by diff id, in order),
 /// or else those shared with the image the `org.opencontainers.image.base.name`
@@ -138,10 +135,9 @@ pub fn base_image(args: &PolicyArgs, image_args: &ImageArgs, sbom: &Sbom) -> Res
         let layers = shared_layers(base, image_args, sbom)?;
         return Ok(Some(BaseImage { layers, reference: Some(base.clone()) }));
     }
-    let label = sbom.source.image.as_ref().and_then(|image| image.config.labels.get(BASE_NAME_LABEL));
-    let Some(base) = label.filter(|name| !name.is_empty()) else { return Ok(None) };
+    let Some(base) = sbom.image_label(BASE_NAME_LABEL) else { return Ok(None) };
     match shared_layers(base, image_args, sbom) {
-        Ok(layers) => Ok(Some(BaseImage { layers, reference: Some(base.clone()) })),
+        Ok(layers) => Ok(Some(BaseImage { layers, reference: Some(base.to_owned()) })),
         Err(error) => {
             eprintln!("warning: the base image {base} named by the {BASE_NAME_LABEL} label cannot be read: {error:#}");
             Ok(None)
@@ -158,17 +154,12 @@ fn shared_layers(base: &str, image_args: &ImageArgs, sbom: &Sbom) -> Result<usiz
     let sources =
         portcullis_image::source::open(base, &options).with_context(|| format!("cannot open the base image {base}"))?;
     let Some(base) = sources.first() else { bail!("the base image {base} has no image for this platform") };
-    let base_ids: Vec<Option<&str>> = base.descriptor().layers.iter().map(|l| l.diff_id.as_deref()).collect();
-    let shared = sbom
-        .layers
-        .iter()
-        .zip(&base_ids)
-        .take_while(|(layer, base_id)| layer.diff_id.is_some() && layer.diff_id.as_deref() == **base_id)
-        .count();
-    if shared < base_ids.len() {
+    let base_layers = &base.descriptor().layers;
+    let shared = sbom.shared_leading_layers(base_layers.iter().map(|layer| layer.diff_id.as_deref()));
+    if shared < base_layers.len() {
         eprintln!(
             "warning: the image shares {shared} of the base image's {} layers: was it built from another version of it?",
-            base_ids.len()
+            base_layers.len()
         );
     }
     Ok(shared)

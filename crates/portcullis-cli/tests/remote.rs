@@ -416,6 +416,24 @@ fn images_feeds_policies_subscriptions_and_events() {
     let results: Value = serde_json::from_str(&results).unwrap();
     assert_eq!(results[0][&digest][&app][0]["status"], "fail", "{results}");
     server.cli(&["evaluate", "check", &app, "--policy", "no-such-policy"]).code(1);
+    // --base-image: findings in the base's layers can be ignored. The image
+    // as its own base leaves it no findings of its own.
+    let own = json!({"id": "own", "name": "own", "version": "1_0",
+        "policies": [{"id": "p1", "name": "vulns", "version": "1_0", "rules": [
+            {"id": "r1", "gate": "vulnerabilities", "trigger": "package", "action": "STOP", "params": [
+                {"name": "package_type", "value": "all"}, {"name": "ignore_base_image_findings", "value": "true"}]}]}],
+        "whitelists": [], "whitelisted_images": [], "blacklisted_images": [],
+        "mappings": [{"id": "m1", "name": "all", "registry": "*", "repository": "*",
+            "image": {"type": "tag", "value": "*"}, "policy_ids": ["p1"], "whitelist_ids": []}]});
+    let own = server.write("own.json", &own.to_string());
+    server.cli(&["policy", "add", own.to_str().unwrap()]).ok();
+    server.cli(&["evaluate", "check", &app, "--policy", "own"]).code(1).shows(&["Status: fail"]);
+    server.cli(&["evaluate", "check", &app, "--policy", "own", "--base-image", &digest]).ok().shows(&["Status: pass"]);
+    server
+        .cli(&["evaluate", "check", &app, "--base-image", &registry.image("lab/absent:1")])
+        .code(1)
+        .says("the server has no image");
+    server.cli(&["policy", "del", "own"]).ok();
     server.cli(&["policy", "del", "stop"]).code(1);
     server.cli(&["policy", "activate", "portcullis-default"]).ok();
     server.cli(&["policy", "del", "stop"]).ok().shows(&["Success"]);

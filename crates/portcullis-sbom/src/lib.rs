@@ -425,7 +425,29 @@ pub enum SbomError {
     UnsupportedVersion { found: String },
 }
 
+/// The OCI label (and annotation) naming the image a build started FROM.
+pub const BASE_NAME_LABEL: &str = "org.opencontainers.image.base.name";
+/// The OCI label (and annotation) giving that base image's manifest digest.
+pub const BASE_DIGEST_LABEL: &str = "org.opencontainers.image.base.digest";
+
 impl Sbom {
+    /// The image's config label `key`, when the source is an image that has it (non-empty).
+    pub fn image_label(&self, key: &str) -> Option<&str> {
+        let image = self.source.image.as_ref()?;
+        image.config.labels.get(key).map(String::as_str).filter(|value| !value.trim().is_empty())
+    }
+
+    /// How many leading layers this image shares with a base image whose
+    /// layers have `base_diff_ids`, in order. Layers count as shared while
+    /// both diff ids are known and equal: a rebuilt base shares none.
+    pub fn shared_leading_layers<'a>(&self, base_diff_ids: impl IntoIterator<Item = Option<&'a str>>) -> usize {
+        self.layers
+            .iter()
+            .zip(base_diff_ids)
+            .take_while(|(layer, base)| layer.diff_id.is_some() && layer.diff_id.as_deref() == *base)
+            .count()
+    }
+
     /// Serialises the document as pretty-printed JSON.
     pub fn to_json(&self) -> String {
         // Serialising plain data structures with string keys cannot fail.

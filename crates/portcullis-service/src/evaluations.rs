@@ -13,6 +13,7 @@ use portcullis_api::{GateTable, ImageGateResult, PolicyEvaluation, PolicyEvaluat
 use portcullis_policy::evaluate::{Evaluation, FinalActionReason, ImageIdentity, Status};
 use portcullis_policy::gates::EvalContext;
 use portcullis_policy::model::{Action, Bundle, ImageSelector};
+use portcullis_sbom::{BASE_DIGEST_LABEL, BASE_NAME_LABEL, Sbom};
 use portcullis_sql::now_rfc3339;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -57,6 +58,8 @@ pub enum EvaluationError {
     NotAnalyzed { digest: String, status: &'static str },
     #[error("tag {tag:?} is not an image reference: {reason}")]
     BadTag { tag: String, reason: String },
+    #[error("base image {digest} cannot be used: {reason}")]
+    BadBase { digest: String, reason: String },
     #[error(transparent)]
     Policy(#[from] PolicyError),
     #[error(transparent)]
@@ -82,7 +85,9 @@ impl From<EvaluationError> for ApiError {
             EvaluationError::NotAnalyzed { status, .. } => {
                 ApiError::not_found(error.to_string()).with_detail(json!({ "analysis_status": status }))
             }
-            EvaluationError::BadTag { .. } => ApiError::bad_request(error.to_string()),
+            EvaluationError::BadTag { .. } | EvaluationError::BadBase { .. } => {
+                ApiError::bad_request(error.to_string())
+            }
             EvaluationError::Policy(error) => error.into(),
             EvaluationError::Service(error) => error.into(),
         }
@@ -96,20 +101,33 @@ pub async fn evaluate_and_store(
     digest: &str,
     tag: &str,
 ) -> Result<StoredEvaluation, EvaluationError> {
-    evaluate(state, account, digest, tag, None, true).await.map(|(stored, _)| stored)
+    evaluate(state, account, digest, tag, Choices { policy_id: None, base_digest: None, store: true })
+        .await
+        .map(|(stored, _)| stored)
 }
 
-/// Evaluates the image `digest` as `tag` with the bundle `policy_id` (the
-/// active one when `None`); stores the evaluation when `store`. Returns the
+/// What an evaluation uses and whether it is kept.
+#[derive(Debug, Clone, Copy)]
+pub struct Choices<'a> {
+    /// The bundle to evaluate with; the account's active one when `None`.
+    pub policy_id: Option<&'a str>,
+    /// The analysed image `digest` was built from; found through the
+    /// image's base labels when `None` (see [`base_layers`]).
+    pub base_digest: Option<&'a str>,
+    /// Store the evaluation (Anchore's check does unless `interactive`).
+    pub store: bool,
+}
+
+/// Evaluates the image `digest` as `tag` as `choices` say. Returns the
 /// record and Anchore's evaluation document.
 pub async fn evaluate(
     state: &AppState,
     account: &str,
     digest: &str,
     tag: &str,
-    policy_id: Option<&str>,
-    store: bool,
+    choices: Choices<'_>,
 ) -> Result<(StoredEvaluation, PolicyEvaluation), EvaluationError> {
+    let Choices { policy_id, base_digest, store } = choices;
     let mut identity = ImageIdentity::from_reference(tag)
         .map_err(|error| EvaluationError::BadTag { tag: tag.to_owned(), reason: error.reason })?;
     let image = crate::images::get_image(state, account, digest)
@@ -128,6 +146,7 @@ pub async fn evaluate(
         Some(_) => crate::vulns::scan_result(state, account, digest).await?,
         None => None,
     };
+    let base_layers = base_layers(state, account, &sbom, base_digest).await?;
     identity.digest = Some(digest.to_owned());
     identity.image_id = sbom.source.image.as_ref().map(|image| image.config_digest.clone());
     let image_id = bare_image_id(identity.image_id.as_deref().unwrap_or_default()).to_owned();
@@ -135,7 +154,7 @@ pub async fn evaluate(
     let (evaluation, image_lists) = {
         let bundle = bundle.bundle.clone();
         tokio::task::spawn_blocking(move || {
-            let ctx = EvalContext { sbom: &sbom, scan: scan.as_ref(), now, base_layers: None };
+            let ctx = EvalContext { sbom: &sbom, scan: scan.as_ref(), now, base_layers };
             let evaluation = portcullis_policy::evaluate::evaluate(&bundle, &identity, &ctx);
             let image_lists = MatchedImageLists {
                 allowlisted: matching_selector(&bundle, &bundle.allowlisted_images, &identity, &ctx, |probe, list| {
@@ -177,6 +196,54 @@ pub async fn evaluate(
         save(state, &stored, &created_at, &document).await?;
     }
     Ok((stored, document))
+}
+
+/// How many leading layers of the image (`sbom`) are its base image's: the
+/// image `base_digest` names, which must be analysed in the account, or else
+/// the one the image's `org.opencontainers.image.base.digest` (or
+/// `.base.name`, as its newest digest) label names, when that image is
+/// analysed in the account's catalog. A base found through a label that
+/// cannot be used leaves the findings unsplit, as an image without labels.
+async fn base_layers(
+    state: &AppState,
+    account: &str,
+    sbom: &Sbom,
+    base_digest: Option<&str>,
+) -> Result<Option<usize>, EvaluationError> {
+    if let Some(digest) = base_digest {
+        let base = analysed_sbom(state, account, digest)
+            .await?
+            .map_err(|reason| EvaluationError::BadBase { digest: digest.to_owned(), reason })?;
+        return Ok(Some(shared_layers(sbom, &base)));
+    }
+    let labelled = match (sbom.image_label(BASE_DIGEST_LABEL), sbom.image_label(BASE_NAME_LABEL)) {
+        (Some(digest), _) => Some(digest.to_owned()),
+        (None, Some(name)) => crate::images::latest_digest_for_tag(state, account, name).await?,
+        (None, None) => None,
+    };
+    let Some(digest) = labelled else { return Ok(None) };
+    match analysed_sbom(state, account, &digest).await? {
+        Ok(base) => Ok(Some(shared_layers(sbom, &base))),
+        Err(reason) => {
+            tracing::debug!(account, base = digest, reason, "the labelled base image is not used");
+            Ok(None)
+        }
+    }
+}
+
+fn shared_layers(image: &Sbom, base: &Sbom) -> usize {
+    image.shared_leading_layers(base.layers.iter().map(|layer| layer.diff_id.as_deref()))
+}
+
+/// The SBOM of an analysed image of the account, or why there is none.
+async fn analysed_sbom(state: &AppState, account: &str, digest: &str) -> Result<Result<Sbom, String>, ServiceError> {
+    let Some(image) = crate::images::get_image(state, account, digest).await? else {
+        return Ok(Err("it is not in this account's catalog".to_owned()));
+    };
+    if image.analysis_status != portcullis_api::AnalysisStatus::Analyzed {
+        return Ok(Err(format!("it is not analyzed (analysis status: {})", image.analysis_status.as_str())));
+    }
+    Ok(crate::images::load_sbom(state, account, digest).await?.ok_or_else(|| "its SBOM document is missing".to_owned()))
 }
 
 /// Writes the document first, so a row always has its document.

@@ -566,6 +566,119 @@ async fn check_routes_on_postgres() {
 }
 
 /// `anchore-cli policy ...` and `evaluate check` with its exit codes.
+/// A bundle that stops on every vulnerability except those of the base image's packages.
+fn own_findings_bundle(id: &str) -> Value {
+    json!({
+        "id": id, "name": "own findings", "version": "1_0",
+        "policies": [{"id": "p1", "name": "vulns", "version": "1_0", "rules": [
+            {"id": "r1", "gate": "vulnerabilities", "trigger": "package", "action": "STOP", "params": [
+                {"name": "package_type", "value": "all"},
+                {"name": "severity_comparison", "value": ">="},
+                {"name": "severity", "value": "unknown"},
+                {"name": "ignore_base_image_findings", "value": "true"}]}]}],
+        "whitelists": [],
+        "mappings": [{"id": "m1", "name": "all", "registry": "*", "repository": "*",
+            "image": {"type": "tag", "value": "*"}, "policy_ids": ["p1"], "whitelist_ids": []}],
+        "whitelisted_images": [], "blacklisted_images": []
+    })
+}
+
+/// The packages (or, for non-OS ones, paths) named in the vulnerabilities rows of a detailed check.
+async fn vulnerable_packages(server: &TestServer, digest: &str, tag: &str, query: &str) -> Vec<String> {
+    let path = check_path(digest, &format!("tag={tag}&policyId=own&detail=true{query}"));
+    let (status, result) = send(server.admin(Method::GET, &path)).await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    let evaluation = &result[0][digest][tag][0]["detail"]["result"];
+    let image_id = evaluation["image_id"].as_str().unwrap();
+    let rows = evaluation["result"][image_id]["result"]["rows"].as_array().unwrap().clone();
+    let mut packages: Vec<String> = rows
+        .iter()
+        .filter(|row| row[3] == "vulnerabilities")
+        // "<SEVERITY> Vulnerability found in <os|non-os> package type (<type>) - <name or path> (...)"
+        .map(|row| {
+            let message = row[5].as_str().unwrap();
+            let name = message.split(") - ").nth(1).and_then(|rest| rest.split_whitespace().next());
+            name.unwrap_or_else(|| panic!("no package in {message:?}")).to_owned()
+        })
+        .collect();
+    packages.sort();
+    packages.dedup();
+    packages
+}
+
+/// The base image's findings are told apart (`ignore_base_image_findings`)
+/// when the base is known: named by `base_digest`, or by the image's
+/// `org.opencontainers.image.base.name` label once that image is analysed
+/// in the catalog. Unknown, they count as the image's own.
+async fn base_image_findings(engine: Engine) {
+    use common::images::{add_by_tag, app_image, debian_base, push, python_app, sync_feeds, wait_analysis};
+    let registry = TestRegistry::start(RegistryAuth::None);
+    let dir = tempfile::tempdir().unwrap();
+    let base_tag = format!("{}/base/deb:12", registry.host());
+    let labelled = app_image("2.19.1").label(portcullis_sbom::BASE_NAME_LABEL, &base_tag);
+    let (_, labelled_tag) = push(&registry, dir.path(), &labelled, "app/labelled:1");
+    let (_, plain_tag) = push(&registry, dir.path(), &app_image("2.19.1"), "app/plain:1");
+    let host = registry.host();
+    let server = TestServer::start_with(engine, move |config: &mut ServiceConfig| {
+        config.analyzer.insecure_registries = vec![host];
+    })
+    .await;
+    sync_feeds(&server).await;
+    let (status, body) = send(server.admin(Method::POST, "/policies").json(&own_findings_bundle("own"))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let labelled_digest = add_by_tag(&server, &labelled_tag).await["imageDigest"].as_str().unwrap().to_owned();
+    let plain_digest = add_by_tag(&server, &plain_tag).await["imageDigest"].as_str().unwrap().to_owned();
+    wait_analysis(&server, &labelled_digest, None).await;
+    wait_analysis(&server, &plain_digest, None).await;
+
+    // The labelled base is not in the catalog yet: every finding is the image's.
+    const REQUESTS: &str = "/usr/lib/python3/dist-packages/requests-2.19.1.dist-info/METADATA";
+    let both = [REQUESTS, "libssl3", "tar"];
+    assert_eq!(vulnerable_packages(&server, &labelled_digest, &labelled_tag, "").await, both);
+
+    // Once it is, its layer (the Debian one, with libssl3) is the base's.
+    let (_, pushed) =
+        push(&registry, dir.path(), &portcullis_testkit::Image::new().layer(debian_base()), "base/deb:12");
+    assert_eq!(pushed, base_tag);
+    let base_digest = add_by_tag(&server, &base_tag).await["imageDigest"].as_str().unwrap().to_owned();
+    wait_analysis(&server, &base_digest, None).await;
+    assert_eq!(vulnerable_packages(&server, &labelled_digest, &labelled_tag, "").await, [REQUESTS]);
+
+    // An image without labels: split only when base_digest names the base.
+    assert_eq!(vulnerable_packages(&server, &plain_digest, &plain_tag, "").await, both);
+    let named = format!("&base_digest={base_digest}");
+    assert_eq!(vulnerable_packages(&server, &plain_digest, &plain_tag, &named).await, [REQUESTS]);
+    // A base with every layer of the image leaves nothing of its own; one
+    // whose first layer differs shares none, however alike the rest.
+    let everything = format!("&base_digest={labelled_digest}");
+    assert!(vulnerable_packages(&server, &plain_digest, &plain_tag, &everything).await.is_empty());
+    let other = portcullis_testkit::Image::new().layer(python_app("2.20.0")).layer(python_app("2.19.1"));
+    let (_, other_tag) = push(&registry, dir.path(), &other, "other/base:1");
+    let other_digest = add_by_tag(&server, &other_tag).await["imageDigest"].as_str().unwrap().to_owned();
+    wait_analysis(&server, &other_digest, None).await;
+    let unrelated = format!("&base_digest={other_digest}");
+    assert_eq!(vulnerable_packages(&server, &plain_digest, &plain_tag, &unrelated).await, both);
+
+    // A base_digest that is not an analysed image of the account is refused.
+    let unknown = format!("sha256:{}", "3".repeat(64));
+    let path = check_path(&plain_digest, &format!("tag={plain_tag}&policyId=own&base_digest={unknown}"));
+    let (status, error) = send(server.admin(Method::GET, &path)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains(&unknown) && message.contains("not in this account's catalog"), "{error}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn base_image_findings_on_sqlite() {
+    base_image_findings(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn base_image_findings_on_postgres() {
+    base_image_findings(Engine::Postgres).await;
+}
+
 async fn anchore_cli(engine: Engine) {
     let Fixture { server, tag, .. } = analysed_image(engine).await;
     let files = tempfile::tempdir().unwrap();

@@ -153,6 +153,11 @@ pub struct CheckArgs {
     /// Evaluate with this policy bundle id instead of the active one.
     #[arg(long, value_name = "ID")]
     pub policy: Option<String>,
+    /// The image this one was built from (tag or digest of an analysed image
+    /// on the server): its layers count as base-image layers. By default the
+    /// server follows the image's `org.opencontainers.image.base.*` labels.
+    #[arg(long, value_name = "IMAGE")]
+    pub base_image: Option<String>,
 }
 
 impl EvaluateRemote {
@@ -332,12 +337,17 @@ fn check(session: &Session, args: &CheckArgs) -> Result<u8> {
             .map(|detail| detail.fulltag.clone())
             .ok_or_else(|| anyhow!("image {} has no tag; give --tag", image.image_digest))?,
     };
+    let base_digest = match &args.base_image {
+        Some(base) => Some(resolve(session, base)?.image_digest),
+        None => None,
+    };
     let query = PolicyCheckQuery {
         tag,
         policy_id: args.policy.clone(),
         detail: Some(args.detail),
         history: None,
         interactive: None,
+        base_digest,
     };
     let results = session.client.check(&image.image_digest, &query)?;
     session.show(&results, |results| render::check(results, args.detail))?;

@@ -143,7 +143,8 @@ async fn delete_policy(
 /// active bundle or `policyId`; `history` adds the stored evaluations.
 #[utoipa::path(get, path = "/images/{digest}/check", tag = "policies",
     params(("digest" = String, Path, description = "the image's manifest digest"), PolicyCheckQuery),
-    responses((status = 200, body = Vec<PolicyCheckResult>), (status = 400, description = "no or a malformed tag"),
+    responses((status = 200, body = Vec<PolicyCheckResult>),
+        (status = 400, description = "no or a malformed tag, or a base_digest that is not an analysed image of the account"),
         (status = 404, description = "unknown image, image not analyzed (`detail.analysis_status`), or unknown policyId")))]
 async fn check_image(
     State(state): State<AppState>,
@@ -157,7 +158,8 @@ async fn check_image(
 /// [`check_image`] for the image with this image id (config digest).
 #[utoipa::path(get, path = "/images/by_id/{imageId}/check", tag = "policies",
     params(("imageId" = String, Path, description = "the image id (config digest hex)"), PolicyCheckQuery),
-    responses((status = 200, body = Vec<PolicyCheckResult>), (status = 400, description = "no or a malformed tag"),
+    responses((status = 200, body = Vec<PolicyCheckResult>),
+        (status = 400, description = "no or a malformed tag, or a base_digest that is not an analysed image of the account"),
         (status = 404, description = "unknown image id, image not analyzed, or unknown policyId")))]
 async fn check_image_by_id(
     State(state): State<AppState>,
@@ -183,8 +185,12 @@ async fn check(
     }
     let detail = params.detail.unwrap_or(false);
     let interactive = params.interactive.unwrap_or(false);
-    let (fresh, document) =
-        evaluations::evaluate(state, account, digest, &params.tag, params.policy_id.as_deref(), !interactive).await?;
+    let choices = evaluations::Choices {
+        policy_id: params.policy_id.as_deref(),
+        base_digest: params.base_digest.as_deref(),
+        store: !interactive,
+    };
+    let (fresh, document) = evaluations::evaluate(state, account, digest, &params.tag, choices).await?;
     let mut records = vec![record(&fresh, detail.then_some(document))];
     if params.history.unwrap_or(false) {
         for stored in evaluations::history(state, account, digest, &params.tag).await? {

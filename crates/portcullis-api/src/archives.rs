@@ -1,5 +1,7 @@
 //! The analysis archive (`/archives`).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -23,6 +25,16 @@ pub struct AnalysisArchiveSummary {
     /// When the newest image was archived; `null` for an empty archive.
     #[serde(default)]
     pub last_updated: Option<DateTime<Utc>>,
+    /// Extension: images and bytes per archive status.
+    #[serde(default)]
+    pub by_status: BTreeMap<ArchiveStatus, ArchiveStatusSummary>,
+}
+
+/// Images and stored bytes of one archive status.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ArchiveStatusSummary {
+    pub image_count: u64,
+    pub data_bytes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -52,13 +64,24 @@ pub struct ArchivedAnalysis {
     pub archive_size_bytes: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ArchiveStatus {
     Archiving,
     Archived,
     Deleting,
     Deleted,
+}
+
+impl ArchiveStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArchiveStatus::Archiving => "archiving",
+            ArchiveStatus::Archived => "archived",
+            ArchiveStatus::Deleting => "deleting",
+            ArchiveStatus::Deleted => "deleted",
+        }
+    }
 }
 
 /// Anchore's `TagEntry`: a tag and its parts.
@@ -107,6 +130,10 @@ pub struct AnalysisArchiveTransitionRule {
     /// Keep at most this many analyzed images per account (global rules only).
     #[serde(default)]
     pub max_images_per_account: Option<u64>,
+    /// Extension: count `tag_versions_newer` over every version of a tag,
+    /// not only those older than `analysis_age_days` as Anchore does.
+    #[serde(default)]
+    pub count_all_tag_versions: bool,
     #[serde(default)]
     pub created_at: Option<DateTime<Utc>>,
     #[serde(default)]
@@ -120,6 +147,15 @@ pub enum ArchiveTransition {
     Archive,
     /// Delete archived images.
     Delete,
+}
+
+impl ArchiveTransition {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArchiveTransition::Archive => "archive",
+            ArchiveTransition::Delete => "delete",
+        }
+    }
 }
 
 /// Anchore's `ImageSelector`: registry, repository and tag patterns (`*` wildcards).
@@ -161,6 +197,26 @@ pub struct ArchiveRulesQuery {
     /// Include global rules (default true).
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::query_bool::option")]
     pub system_global: Option<bool>,
+}
+
+/// Query string of `DELETE /archives/images/{digest}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteArchivedImageQuery {
+    /// Delete whatever the status (also while `archiving`).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::query_bool::option")]
+    pub force: Option<bool>,
+}
+
+/// Extension: what the archive rules would transition now (`GET /archives/rules/{rule_id}/preview`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ArchiveRulePreview {
+    pub rule_id: String,
+    pub transition: ArchiveTransition,
+    /// The account the preview was computed for.
+    pub account: String,
+    /// Digests the rule alone would move now (each of their tags is matched).
+    pub digests: Vec<String>,
 }
 
 #[cfg(test)]

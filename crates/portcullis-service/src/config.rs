@@ -68,6 +68,7 @@ pub struct ServiceConfig {
     pub feeds: FeedsConfig,
     pub cycle_timers: CycleTimers,
     pub webhooks: WebhooksConfig,
+    pub event_log: EventLogConfig,
     /// Largest request body accepted, in bytes.
     pub max_request_bytes: usize,
 }
@@ -86,6 +87,7 @@ impl Default for ServiceConfig {
             feeds: FeedsConfig::default(),
             cycle_timers: CycleTimers::default(),
             webhooks: WebhooksConfig::default(),
+            event_log: EventLogConfig::default(),
             max_request_bytes: 16 * 1024 * 1024,
         }
     }
@@ -161,6 +163,8 @@ pub struct CycleTimers {
     pub policy_eval: u64,
     pub vulnerability_scan: u64,
     pub notifications: u64,
+    /// Archive rules (`crate::archive::rules`): archive, then delete, per account.
+    pub archive_tasks: u64,
 }
 
 impl Default for CycleTimers {
@@ -172,6 +176,7 @@ impl Default for CycleTimers {
             policy_eval: 3600,
             vulnerability_scan: 14400,
             notifications: 30,
+            archive_tasks: 43200,
         }
     }
 }
@@ -189,9 +194,33 @@ pub struct WebhooksConfig {
     /// `X-Portcullis-Signature: sha256=<HMAC of the body>`.
     pub hmac_secret: Option<String>,
     /// Per notification type (`general`, `tag_update`, `analysis_update`,
-    /// `policy_eval`, `vuln_update`; Anchore's `event_log` forwarding is not supported).
+    /// `policy_eval`, `vuln_update`, `event_log`).
     #[serde(flatten)]
     pub endpoints: std::collections::BTreeMap<String, WebhookEndpoint>,
+}
+
+/// Anchore's `event_log` section: forwarding recorded events as `event_log`
+/// notifications.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EventLogConfig {
+    pub notification: EventLogNotification,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EventLogNotification {
+    /// Send every recorded event to the `event_log` webhook (else `general`).
+    pub enabled: bool,
+    /// Only events of these levels (`info`, `error`); every level when empty.
+    pub level: Vec<String>,
+}
+
+impl EventLogNotification {
+    /// Whether an event of `level` is forwarded.
+    pub fn forwards(&self, level: &str) -> bool {
+        self.enabled && (self.level.is_empty() || self.level.iter().any(|wanted| wanted.eq_ignore_ascii_case(level)))
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -292,6 +321,20 @@ impl ServiceConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_log_levels() {
+        let mut wanted = EventLogNotification::default();
+        assert!(!wanted.forwards("error"), "off unless enabled");
+        wanted.enabled = true;
+        assert!(wanted.forwards("info") && wanted.forwards("error"), "every level when none is listed");
+        wanted.level = vec!["ERROR".into()];
+        assert!(wanted.forwards("error") && !wanted.forwards("info"));
+        let config: ServiceConfig =
+            serde_norway::from_str("event_log:\n  notification:\n    enabled: true\n    level: [error]\n").unwrap();
+        assert!(config.event_log.notification.forwards("error") && !config.event_log.notification.forwards("info"));
+        assert!(serde_norway::from_str::<ServiceConfig>("event_log:\n  notify: true\n").is_err());
+    }
 
     #[test]
     fn environment_overrides_the_file() {

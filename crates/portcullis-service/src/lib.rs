@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod analyzer;
 pub mod api;
+pub mod archive;
 pub mod auth;
 pub mod config;
 pub mod crypto;

@@ -44,6 +44,10 @@ pub const SIGNATURE_HEADER: &str = "X-Portcullis-Signature";
 pub const DELIVERY_HEADER: &str = "X-Portcullis-Delivery";
 /// The endpoint used when a type has none of its own.
 const GENERAL: &str = "general";
+/// The notification type of forwarded events (Anchore's).
+pub const EVENT_LOG: &str = "event_log";
+/// The `resource_type` of the events notifications record about themselves.
+const NOTIFICATION_RESOURCE: &str = "notification";
 const MICROS: i64 = 1_000_000;
 
 /// Where and how one notification type is delivered.
@@ -94,13 +98,13 @@ fn retry_deadline(config: &WebhooksConfig, now: i64) -> i64 {
 fn address(
     payload: &mut serde_json::Map<String, serde_json::Value>,
     account: &str,
-    kind: SubscriptionType,
+    notification_type: &str,
     subscription_key: &str,
     id: &str,
 ) {
     payload.insert("userId".into(), account.into());
     payload.insert("subscription_key".into(), subscription_key.into());
-    payload.insert("subscription_type".into(), kind.as_str().into());
+    payload.insert("subscription_type".into(), notification_type.into());
     payload.insert("notificationId".into(), id.into());
 }
 
@@ -131,6 +135,42 @@ pub async fn notify(
         tracing::debug!(account, %kind, subscription_key, "subscription not active; not queued");
         return Ok(None);
     }
+    enqueue(state, account, kind.as_str(), subscription_key, payload).await.map(Some)
+}
+
+/// Forwards a recorded event as an `event_log` notification (keyed by its
+/// type) when `event_log.notification` asks for events of its level and a
+/// webhook would receive it. `event` is the event as `GET /events/{id}`
+/// shows it. Events about notifications are not forwarded: a failing
+/// endpoint would otherwise feed itself.
+pub async fn forward_event(
+    state: &AppState,
+    account: &str,
+    event: &portcullis_api::EventResponse,
+) -> Result<Option<String>, ServiceError> {
+    let wanted = &state.config.event_log.notification;
+    if !wanted.forwards(&event.event.level) || event.event.resource.kind == NOTIFICATION_RESOURCE {
+        return Ok(None);
+    }
+    if endpoint_for(&state.config.webhooks, EVENT_LOG).is_none() {
+        tracing::debug!(account, "no webhook configured for event_log; event not forwarded");
+        return Ok(None);
+    }
+    let payload = serde_json::to_value(event)
+        .map_err(|error| ServiceError::Other(format!("cannot serialise event {}: {error}", event.generated_uuid)))?;
+    enqueue(state, account, EVENT_LOG, &event.event.kind, payload).await.map(Some)
+}
+
+/// Stores a notification of `notification_type` for delivery and wakes the
+/// deliverer. `payload` must be a JSON object; the addressing fields are added.
+async fn enqueue(
+    state: &AppState,
+    account: &str,
+    notification_type: &str,
+    subscription_key: &str,
+    payload: serde_json::Value,
+) -> Result<String, ServiceError> {
+    let kind = notification_type;
     let serde_json::Value::Object(mut payload) = payload else {
         return Err(ServiceError::Other(format!("a {kind} notification payload must be a JSON object")));
     };
@@ -146,7 +186,7 @@ pub async fn notify(
     )
     .bind(&id)
     .bind(account)
-    .bind(kind.as_str())
+    .bind(kind)
     .bind(subscription_key)
     .bind(serde_json::Value::Object(payload).to_string())
     .bind(now)
@@ -154,11 +194,11 @@ pub async fn notify(
     .bind(&stamp)
     .execute(state.db.pool())
     .await?;
-    metrics::counter!("portcullis_notifications_queued_total", "type" => kind.as_str()).increment(1);
-    tracing::info!(account, %kind, subscription_key, id, "notification queued");
+    metrics::counter!("portcullis_notifications_queued_total", "type" => kind.to_owned()).increment(1);
+    tracing::info!(account, kind, subscription_key, id, "notification queued");
     // Deliver on the next scheduler tick rather than at the next cycle.
     crate::scheduler::trigger(state, crate::watchers::NOTIFICATIONS).await?;
-    Ok(Some(id))
+    Ok(id)
 }
 
 fn now_micros() -> i64 {
@@ -545,7 +585,7 @@ async fn record_attempt(state: &AppState, due: &Due, attempt: &Attempt) -> Resul
             account: &due.account,
             event_type: "user.notification.dead_lettered",
             level: "error",
-            resource_type: "notification",
+            resource_type: NOTIFICATION_RESOURCE,
             resource_id: &due.id,
             message: format!(
                 "a {} notification could not be delivered after {attempts} attempts: {error}",
@@ -611,7 +651,7 @@ pub async fn send_test(
         SubscriptionType::RepoUpdate => serde_json::json!({}),
     };
     if let serde_json::Value::Object(fields) = &mut payload {
-        address(fields, account, kind, key, &id);
+        address(fields, account, kind.as_str(), key, &id);
         fields.insert("annotations".into(), serde_json::json!({}));
         fields.insert("test".into(), true.into());
     }

@@ -38,6 +38,7 @@ pub fn watchers() -> Vec<Watcher> {
     all.extend(crate::watchers::all());
     all.push(crate::feeds::watcher());
     all.push(crate::accounts::cleanup_watcher());
+    all.push(crate::archive::watcher());
     all
 }
 

@@ -75,6 +75,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration::portable("0007_subscriptions_notifications", SUBSCRIPTIONS_NOTIFICATIONS),
     Migration::portable("0010_policies", POLICIES),
     Migration::portable("0011_services_feed_settings", SERVICES_FEED_SETTINGS),
+    Migration::portable("0012_analysis_archive", ANALYSIS_ARCHIVE),
 ];
 
 const ACCOUNTS: &str = "
@@ -313,3 +314,52 @@ CREATE TABLE feed_settings (
     updated_at TEXT NOT NULL,
     PRIMARY KEY (feed, feed_group)
 )";
+
+/// The analysis archive: one row per archived image (its tarball is in the
+/// `analysis_archive` bucket, keyed `<digest>.tar.gz`; `image_record` is the
+/// API record it had when archived), the tags it had, and the archive rules
+/// (Anchore's transition rule, selector and exclude flattened into columns).
+const ANALYSIS_ARCHIVE: &str = "
+CREATE TABLE archived_images (
+    account TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    status TEXT NOT NULL,
+    archive_size_bytes BIGINT NOT NULL,
+    image_record TEXT NOT NULL,
+    analyzed_at TEXT,
+    created_at TEXT NOT NULL,
+    created_seq BIGINT NOT NULL,
+    last_updated TEXT NOT NULL,
+    PRIMARY KEY (account, digest)
+);
+CREATE TABLE archived_image_tags (
+    account TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    registry TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    detected_at TEXT NOT NULL,
+    PRIMARY KEY (account, digest, registry, repository, tag)
+);
+CREATE TABLE archive_rules (
+    rule_id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    transition TEXT NOT NULL,
+    system_global BIGINT NOT NULL,
+    analysis_age_days BIGINT NOT NULL,
+    tag_versions_newer BIGINT NOT NULL,
+    count_all_tag_versions BIGINT NOT NULL,
+    selector_registry TEXT NOT NULL,
+    selector_repository TEXT NOT NULL,
+    selector_tag TEXT NOT NULL,
+    exclude_registry TEXT NOT NULL,
+    exclude_repository TEXT NOT NULL,
+    exclude_tag TEXT NOT NULL,
+    exclude_expiration_days BIGINT NOT NULL,
+    max_images_per_account BIGINT,
+    created_at TEXT NOT NULL,
+    created_seq BIGINT NOT NULL,
+    last_updated TEXT NOT NULL
+);
+CREATE INDEX archive_rules_account ON archive_rules (account, created_seq);
+CREATE INDEX archive_rules_global ON archive_rules (system_global)";

@@ -307,9 +307,10 @@ async fn add_errors(engine: Engine) {
     assert_eq!(body["detail"]["error_code"], "registry_unreachable", "{body}");
     let (status, body) = send(add(json!({"source": {"tag": {"pullstring": "UPPER/Case:v1"}}}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    // A restore of an image that was never archived.
     let (status, body) =
         send(add(json!({"source": {"archive": {"digest": format!("sha256:{}", "a".repeat(64))}}}))).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     let (status, body) =
         send(add(json!({"source": {"tag": {"pullstring": registry.image("a:v1"), "dockerfile": "not base64!"}}})))
             .await;

@@ -370,6 +370,65 @@ async fn analysis_update_on_postgres() {
     analysis_update(Engine::Postgres).await;
 }
 
+/// `event_log.notification`: recorded events of the chosen levels go to the
+/// `event_log` webhook as Anchore's `event_log` notifications, each with the
+/// event as `GET /events/{id}` shows it; other levels, and events about
+/// notifications themselves, are not forwarded.
+async fn event_log_forwarding(engine: Engine) {
+    use portcullis_service::events::{NewEvent, record};
+    let receiver = Receiver::start().await;
+    let server = TestServer::start_with(engine, |c| {
+        configure(c, &receiver, &["event_log"]);
+        c.event_log.notification.enabled = true;
+        c.event_log.notification.level = vec!["error".into()];
+    })
+    .await;
+    let event = |event_type, level, resource_type| NewEvent {
+        account: "admin",
+        event_type,
+        level,
+        resource_type,
+        resource_id: "sha256:abc",
+        message: format!("{event_type} happened"),
+        details: json!({"why": "a test"}),
+    };
+    record(server.state(), event("user.image.analysis.completed", "info", "image_digest")).await;
+    record(server.state(), event("user.image.analysis.failed", "error", "image_digest")).await;
+    record(server.state(), event("user.notification.dead_lettered", "error", "notification")).await;
+
+    let (_, queued) = send(server.admin(Method::GET, "/system/notifications")).await;
+    let queued = queued.as_array().unwrap();
+    assert_eq!(queued.len(), 1, "only the image's error event: {queued:?}");
+    assert_eq!(queued[0]["notification_type"], "event_log");
+    let delivered = receiver.wait_for(1, |d| d.status == 200).await;
+    assert_eq!(delivered[0].path, "/typed/event_log");
+    verify_signature(&delivered[0].body, delivered[0].header("X-Portcullis-Signature").unwrap());
+    let body = delivered[0].json();
+    assert_eq!(body["data"]["notification_type"], "event_log", "{body}");
+    let payload = &body["data"]["notification_payload"];
+    assert_eq!(payload["subscription_type"], "event_log", "{body}");
+    assert_eq!(payload["subscription_key"], "user.image.analysis.failed");
+    assert_eq!(payload["userId"], "admin");
+    // The event as the events route shows it.
+    let (_, events) = send(server.admin(Method::GET, "/events?event_type=user.image.analysis.failed")).await;
+    let stored = &events["results"][0];
+    assert_eq!(payload["generated_uuid"], stored["generated_uuid"], "{events}");
+    assert_eq!(payload["created_at"], stored["created_at"]);
+    assert_eq!(payload["event"], stored["event"]);
+    assert_eq!(payload["event"]["details"], json!({"why": "a test"}));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn event_log_forwarding_on_sqlite() {
+    event_log_forwarding(Engine::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn event_log_forwarding_on_postgres() {
+    event_log_forwarding(Engine::Postgres).await;
+}
+
 /// Without a webhook for a type (nor `general`) nothing is queued.
 #[tokio::test]
 async fn nothing_is_queued_without_a_webhook() {

@@ -6,10 +6,7 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use portcullis_api::{
-    Event, EventCategory, EventDescription, EventResource, EventResponse, EventSource, EventSubcategory, EventsList,
-    EventsQuery,
-};
+use portcullis_api::{EventCategory, EventDescription, EventResponse, EventSubcategory, EventsList, EventsQuery};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 use utoipa_axum::router::OpenApiRouter;
@@ -18,10 +15,9 @@ use utoipa_axum::routes;
 use super::query;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ServiceError};
+use crate::events::{NewEvent, SERVICE_NAME};
 use crate::state::AppState;
 
-/// The service name events report as their source (one binary runs every role).
-pub const SERVICE_NAME: &str = "portcullis";
 const DEFAULT_LIMIT: u32 = 100;
 const MAX_LIMIT: u32 = 1000;
 
@@ -118,31 +114,21 @@ impl Filter {
 }
 
 fn event_from_row(row: &AnyRow) -> Result<EventResponse, ServiceError> {
-    let kind: String = row.try_get("event_type")?;
     let created_at = crate::schema::stored_time(&row.try_get::<String, _>("created_at")?)?;
-    Ok(EventResponse {
-        generated_uuid: row.try_get("id")?,
-        created_at,
-        event: Event {
-            category: kind.rsplit_once('.').map(|(category, _)| category.to_owned()),
-            kind,
-            level: row.try_get("level")?,
-            message: row.try_get("message")?,
-            details: crate::schema::stored_json(row, "details", "event details")?,
-            timestamp: created_at,
-            resource: EventResource {
-                user_id: row.try_get("account")?,
-                id: row.try_get::<Option<String>, _>("resource_id")?.unwrap_or_default(),
-                kind: row.try_get::<Option<String>, _>("resource_type")?.unwrap_or_default(),
-            },
-            source: EventSource {
-                servicename: SERVICE_NAME.to_owned(),
-                hostid: row.try_get("host_id")?,
-                base_url: None,
-                request_id: None,
-            },
-        },
-    })
+    let (account, event_type, level): (String, String, String) =
+        (row.try_get("account")?, row.try_get("event_type")?, row.try_get("level")?);
+    let resource_type = row.try_get::<Option<String>, _>("resource_type")?.unwrap_or_default();
+    let resource_id = row.try_get::<Option<String>, _>("resource_id")?.unwrap_or_default();
+    let event = NewEvent {
+        account: &account,
+        event_type: &event_type,
+        level: &level,
+        resource_type: &resource_type,
+        resource_id: &resource_id,
+        message: row.try_get("message")?,
+        details: crate::schema::stored_json(row, "details", "event details")?,
+    };
+    Ok(event.response(row.try_get("id")?, &row.try_get::<String, _>("host_id")?, created_at))
 }
 
 const EVENT_COLUMNS: &str =
@@ -237,6 +223,7 @@ const EVENT_TYPES: &[(&str, &str, &str)] = &[
     ("user.checks.tag.vulnerabilities.update", "image_tag", "The vulnerabilities of a subscribed tag changed"),
     ("user.image.analysis.completed", "image_digest", "An image analysis completed"),
     ("user.image.analysis.failed", "image_digest", "An image analysis failed"),
+    ("user.image.archive.failed", "image_digest", "An image could not be archived; nothing was kept of the attempt"),
     ("user.image.registry_lookup_failed", "image_tag", "A watched tag could not be looked up in its registry"),
     ("user.image.tag.updated", "image_tag", "A watched tag points at a new digest"),
     ("user.notification.dead_lettered", "notification", "A webhook notification was given up after its retry window"),

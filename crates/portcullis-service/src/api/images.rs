@@ -79,10 +79,13 @@ async fn digest_by_id(state: &AppState, account: &str, image_id: &str) -> ApiRes
 }
 
 /// Adds an image by tag or digest (looked up in its registry first) and
-/// queues its analysis. Returns a one-element list.
+/// queues its analysis, or restores one from the analysis archive
+/// (`source.archive`). Returns a one-element list.
 #[utoipa::path(post, path = "/images", tag = "images", params(AddImageQuery), request_body = ImageAnalysisRequest,
     responses((status = 200, body = Vec<AnchoreImage>), (status = 400, description = "invalid request, or the registry refused"),
-        (status = 404, description = "the registry has no such image"), (status = 409, description = "a Dockerfile for a known image needs force")))]
+        (status = 404, description = "the registry has no such image, or no archived analysis to restore"),
+        (status = 409, description = "a Dockerfile for a known image needs force, or the image to restore exists"),
+        (status = 422, description = "the archived analysis to restore is corrupt")))]
 async fn add_image(
     State(state): State<AppState>,
     caller: Caller,
@@ -93,6 +96,10 @@ async fn add_image(
     let request: ImageAnalysisRequest = serde_json::from_slice(&body)
         .map_err(|error| ApiError::bad_request(format!("the request body is not valid: {error}")))?;
     let image = images::add_image(&state, &caller.account, &request, params.force.unwrap_or(false)).await?;
+    // A restore from the analysis archive names no tag to subscribe to.
+    if request.source.as_ref().is_some_and(|source| source.archive.is_some()) {
+        return Ok(Json(vec![image]));
+    }
     let fulltag = images::requested_tag(&request)?;
     crate::subscriptions::create_tag_subscriptions(
         &state,

@@ -16,6 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 mod accounts;
+mod archives;
 mod events;
 mod images;
 mod policies;
@@ -53,6 +54,7 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(images::routes())
         .merge(registries::routes())
         .merge(query::routes())
+        .merge(archives::routes())
         .split_for_parts();
     openapi.info.version = ANCHORE_API_VERSION.to_owned();
     openapi.servers = Some(vec![utoipa::openapi::Server::new("/v1")]);

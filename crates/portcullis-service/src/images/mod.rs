@@ -29,8 +29,8 @@ use crate::registries;
 use crate::schema::stored_time;
 use crate::state::{AppState, bucket};
 
-/// One row of `images`.
-#[derive(Debug, Clone)]
+/// One row of `images` (serialized into analysis archives).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ImageRow {
     pub account: String,
     pub digest: String,
@@ -55,8 +55,8 @@ pub struct ImageRow {
     pub record_version: i64,
 }
 
-/// One row of `image_tags`.
-#[derive(Debug, Clone)]
+/// One row of `image_tags` (serialized into analysis archives).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TagRow {
     pub digest: String,
     pub registry: String,
@@ -371,9 +371,9 @@ impl AddPlan {
         let annotations = request.annotations.clone().unwrap_or_default();
         let (lookup, tag, dockerfile, created_at) = match &request.source {
             Some(source) => {
-                if source.archive.is_some() || source.import.is_some() {
+                if source.import.is_some() {
                     return Err(ApiError::bad_request(
-                        "source.archive and source.import are not supported by this server; add images by tag or digest",
+                        "source.import is not supported by this server; add images by tag or digest",
                     ));
                 }
                 match (&source.tag, &source.digest) {
@@ -512,6 +512,9 @@ pub async fn add_image(
     request: &ImageAnalysisRequest,
     force: bool,
 ) -> Result<AnchoreImage, ApiError> {
+    if let Some(archive) = request.source.as_ref().and_then(|source| source.archive.as_ref()) {
+        return Ok(crate::archive::restore(state, account, &archive.digest).await?);
+    }
     let plan = AddPlan::from_request(request)?;
     let resolved = resolve(state, account, &plan.lookup).await?;
     if let Some(wanted) = &plan.lookup.digest
@@ -850,10 +853,25 @@ pub async fn store_analysis(
         tx.rollback().await?;
         return Ok(false);
     }
+    write_package_index(&mut tx, account, digest, sbom).await?;
+    if let Some((result, stamp)) = &report {
+        crate::vulns::write_index(&mut tx, account, digest, result, stamp).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Replaces the `image_packages` rows of an image with those of `sbom`, inside `tx`.
+pub async fn write_package_index(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    account: &str,
+    digest: &str,
+    sbom: &Sbom,
+) -> Result<(), ServiceError> {
     sqlx::query("DELETE FROM image_packages WHERE account = $1 AND digest = $2")
         .bind(account)
         .bind(digest)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     let rows = sbom
         .packages
@@ -868,12 +886,7 @@ pub async fn store_analysis(
             ]
         })
         .collect();
-    insert_rows(&mut tx, "image_packages", &["account", "digest", "name", "version", "package_type"], rows).await?;
-    if let Some((result, stamp)) = &report {
-        crate::vulns::write_index(&mut tx, account, digest, result, stamp).await?;
-    }
-    tx.commit().await?;
-    Ok(true)
+    insert_rows(tx, "image_packages", &["account", "digest", "name", "version", "package_type"], rows).await
 }
 
 /// Marks an image's analysis failed with `reason`.

@@ -1,5 +1,5 @@
 //! The client commands (`portcullis image|evaluate check|policy|subscription|
-//! repo|registry|system|event|account`) end to end: the real binary against
+//! repo|registry|system|event|account|analysis-archive`) end to end: the real binary against
 //! a real `portcullis serve` process, images in a real registry, feeds from
 //! the shared mirror. Each test shares one server across many commands and
 //! checks exit codes, the human output and the `--json` output.
@@ -707,4 +707,99 @@ fn accounts_users_and_connection_settings() {
     let gone = server.cli(&["account", "get", "team"]);
     assert!(gone.code == 1 || gone.stdout.contains("State: deleting"), "{}{}", gone.stdout, gone.stderr);
     server.cli(&["account", "disable", "admin"]).code(1);
+}
+
+#[test]
+fn analysis_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = TestRegistry::start(RegistryAuth::None);
+    let (_, app) = push(&registry, dir.path(), &app_image("2.19.1"), "lab/archived:1");
+    let server = Server::start(&[registry.host()], &[]);
+    let added = server.json(&["image", "add", &app, "--noautosubscribe"]);
+    let digest = added[0]["imageDigest"].as_str().unwrap().to_owned();
+    server.cli(&["image", "wait", &digest, "--interval", "1"]).ok().shows(&["Analysis Status: analyzed"]);
+    let unknown = format!("sha256:{}", "0".repeat(64));
+    let archive = |args: &[&str]| {
+        let mut full = vec!["analysis-archive"];
+        full.extend_from_slice(args);
+        server.cli(&full)
+    };
+    let archive_json = |args: &[&str]| {
+        let mut full = vec!["analysis-archive"];
+        full.extend_from_slice(args);
+        server.json(&full)
+    };
+
+    // Archiving keeps the working copy; a digest the server lacks archives nothing.
+    let added = archive(&["images", "add", &digest]).ok().shows(&["Image Digest", "Archive Status"]);
+    assert!(
+        added.stdout.lines().any(|l| l.trim_start().starts_with(&digest) && l.contains("archived")),
+        "{}",
+        added.stdout
+    );
+    let again = archive_json(&["images", "add", &digest]);
+    assert_eq!(again[0]["status"], "archived", "{again}");
+    assert!(again[0]["detail"].as_str().unwrap().contains("already"), "{again}");
+    archive(&["images", "add", &digest, &unknown]).code(1).says(&format!("image {unknown} not found"));
+    archive(&["images", "add", &app]).code(2).says("is not an image digest");
+    archive(&["images", "add"]).code(2);
+    let listed = archive(&["images", "list"]).ok().shows(&["Archive Size Bytes"]);
+    assert!(
+        listed
+            .stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with(&digest) && l.contains(&app) && l.contains("archived")),
+        "{}",
+        listed.stdout
+    );
+    let listed = archive_json(&["images", "list"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert!(listed[0]["archive_size_bytes"].as_u64().unwrap() > 0, "{listed}");
+    archive(&["images", "get", &digest]).ok().shows(&[&digest, &app, "archived"]);
+    assert_eq!(archive_json(&["images", "get", &digest])[0]["imageDigest"], digest.as_str());
+    archive(&["images", "get", &unknown]).code(1).says("is not in the analysis archive");
+
+    // Restoring needs the working copy gone; it comes back analysed.
+    archive(&["images", "restore", &digest]).code(1).says("only a deleted image can be restored");
+    server.cli(&["image", "del", &digest, "--force"]).ok();
+    server.cli(&["image", "get", &digest]).code(1);
+    archive(&["images", "restore", &digest]).ok().shows(&[
+        &format!("Image Digest: {digest}"),
+        "Analysis Status: analyzed",
+        &format!("Full Tag: {app}"),
+    ]);
+    server.cli(&["image", "content", &digest, "python"]).ok().shows(&["requests", "2.19.1"]);
+    archive(&["images", "restore", &unknown]).code(1).says("is not in the analysis archive");
+
+    // Rules: a rule archiving every analysed lab/* image selects the image now.
+    let rule = archive_json(&["rules", "add", "0", "0", "archive", "--repository-selector", "lab/*"]);
+    let id = rule["rule_id"].as_str().unwrap().to_owned();
+    assert_eq!((&rule["selector"]["repository"], &rule["system_global"]), (&json!("lab/*"), &json!(false)));
+    let listed = archive(&["rules", "list"]).ok().shows(&["Tag Versions Newer", "Exclude Exp Days"]);
+    let row =
+        listed.stdout.lines().find(|l| l.trim_start().starts_with(&id)).unwrap_or_else(|| panic!("{}", listed.stdout));
+    for cell in ["False", "archive", "0", "lab/*", "None", "-1"] {
+        assert!(row.split_whitespace().any(|word| word == cell), "{cell} missing from {row}");
+    }
+    assert_eq!(archive_json(&["rules", "list"]).as_array().unwrap().len(), 1);
+    archive(&["rules", "get", &id]).ok().shows(&[&id, "lab/*"]);
+    archive(&["rules", "preview", &id]).ok().shows(&[&format!("Rule Id: {id}"), "Image Count: 1", &digest]);
+    assert_eq!(archive_json(&["rules", "preview", &id])["digests"], json!([digest]));
+    let delete_rule = archive_json(&["rules", "add", "3", "1", "delete", "--tag-exclude", "keep-*"]);
+    assert_eq!(delete_rule["exclude"]["selector"]["tag"], "keep-*", "{delete_rule}");
+    archive(&["rules", "preview", delete_rule["rule_id"].as_str().unwrap()]).ok().shows(&["Image Count: 0"]);
+    archive(&["rules", "add", "1", "1", "archive", "--registry-selector", ""]).code(1).says("must not be empty");
+    archive(&["rules", "add", "1", "1", "archive", "--max-images-per-account", "5"])
+        .code(1)
+        .says("max_images_per_account");
+    archive(&["rules", "add", "1", "1", "sideways"]).code(2);
+    archive(&["rules", "get", "no-such-rule"]).code(1).says("archive rule no-such-rule not found");
+    archive(&["rules", "preview", "no-such-rule"]).code(1);
+    archive(&["rules", "del", &id]).ok().shows(&["Success"]);
+    archive(&["rules", "del", &id]).code(1).says("not found");
+
+    // Deleting the archived image.
+    archive(&["images", "del", &digest]).ok().shows(&["Success"]);
+    archive(&["images", "del", &digest]).code(1).says("is not in the analysis archive");
+    assert_eq!(archive_json(&["images", "list"]), json!([]));
 }

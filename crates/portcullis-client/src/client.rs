@@ -254,6 +254,74 @@ impl Client {
         self.get(&["images", digest, "check"], query)
     }
 
+    // ---- analysis archive --------------------------------------------------
+
+    /// `GET /archives`: images, tags, bytes and rules in the archive.
+    pub fn archive_summary(&self) -> Result<ArchiveSummary, ClientError> {
+        self.get(&["archives"], &NoQuery {})
+    }
+
+    /// `GET /archives/images`.
+    pub fn list_archived(&self) -> Result<Vec<ArchivedAnalysis>, ClientError> {
+        self.get(&["archives", "images"], &NoQuery {})
+    }
+
+    /// `GET /archives/images/{digest}`.
+    pub fn get_archived(&self, digest: &str) -> Result<ArchivedAnalysis, ClientError> {
+        self.get(&["archives", "images", digest], &NoQuery {})
+    }
+
+    /// `POST /archives/images`: one result per digest (`archived` or `error`).
+    pub fn archive_images(&self, digests: &[String]) -> Result<Vec<AnalysisArchiveAddResult>, ClientError> {
+        self.json(Method::POST, &["archives", "images"], &NoQuery {}, Some(digests))
+    }
+
+    /// `DELETE /archives/images/{digest}`: the record, now `deleted`.
+    pub fn delete_archived(&self, digest: &str, force: bool) -> Result<ArchivedAnalysis, ClientError> {
+        let query = DeleteArchivedImageQuery { force: force.then_some(true) };
+        self.json(Method::DELETE, &["archives", "images", digest], &query, None::<&()>)
+    }
+
+    /// `POST /images` with `source.archive`: restores a deleted image from the archive.
+    pub fn restore_archived(&self, digest: &str) -> Result<Vec<AnchoreImage>, ClientError> {
+        let request = ImageAnalysisRequest {
+            source: Some(ImageSource {
+                archive: Some(AnalysisArchiveSource { digest: digest.to_owned() }),
+                ..ImageSource::default()
+            }),
+            ..ImageAnalysisRequest::default()
+        };
+        self.json(Method::POST, &["images"], &NoQuery {}, Some(&request))
+    }
+
+    /// `GET /archives/rules`: the account's rules and, with `include_global`, the global ones.
+    pub fn list_archive_rules(&self, include_global: bool) -> Result<Vec<AnalysisArchiveTransitionRule>, ClientError> {
+        self.get(&["archives", "rules"], &ArchiveRulesQuery { system_global: Some(include_global) })
+    }
+
+    /// `POST /archives/rules`.
+    pub fn add_archive_rule(
+        &self,
+        rule: &AnalysisArchiveTransitionRule,
+    ) -> Result<AnalysisArchiveTransitionRule, ClientError> {
+        self.json(Method::POST, &["archives", "rules"], &NoQuery {}, Some(rule))
+    }
+
+    /// `GET /archives/rules/{id}`.
+    pub fn get_archive_rule(&self, id: &str) -> Result<AnalysisArchiveTransitionRule, ClientError> {
+        self.get(&["archives", "rules", id], &NoQuery {})
+    }
+
+    /// `DELETE /archives/rules/{id}`.
+    pub fn delete_archive_rule(&self, id: &str) -> Result<(), ClientError> {
+        self.discard(Method::DELETE, &["archives", "rules", id], &NoQuery {})
+    }
+
+    /// `GET /archives/rules/{id}/preview`: what the rule would transition now.
+    pub fn preview_archive_rule(&self, id: &str) -> Result<ArchiveRulePreview, ClientError> {
+        self.get(&["archives", "rules", id, "preview"], &NoQuery {})
+    }
+
     // ---- policies ----------------------------------------------------------
 
     /// `POST /policies` with a bundle document.

@@ -1,17 +1,19 @@
 //! The analysis archive (`/archives`) against a real registry, a real
 //! analyzer and real vulnerability data: archive, delete and restore an
 //! image with its answers unchanged, the refusals, corrupt tarballs, the
-//! archive rules run by the `archive_tasks` watcher, and account isolation.
+//! archive rules run by the `archive_tasks` watcher, account isolation, and
+//! the real anchore-cli's `analysis-archive` commands.
 
 mod common;
 
 use common::images::{add_by_tag, add_other_account, app_image, other, push, send, sync_feeds, wait_analysis};
-use common::{Engine, TestServer};
+use common::{ADMIN_PASSWORD, Engine, TestServer};
 use portcullis_api::AnalysisStatus;
 use portcullis_service::archive::ARCHIVE_TASKS;
 use portcullis_service::config::ServiceConfig;
 use portcullis_service::images;
 use portcullis_service::state::bucket;
+use portcullis_testkit::anchore_cli::AnchoreCli;
 use portcullis_testkit::registry::{RegistryAuth, TestRegistry};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -314,7 +316,123 @@ async fn rules_and_accounts(engine: Engine) {
     {
         assert!(document["paths"].get(path).is_some(), "{path} missing from the OpenAPI document");
     }
+    anchore_cli(&server, &newer, &tag).await;
     server.stop().await;
+}
+
+/// Anchore's own client archives, lists, shows, restores and deletes the
+/// analysed `digest` (tagged `tag`, not archived yet) and manages rules.
+async fn anchore_cli(server: &TestServer, digest: &str, tag: &str) {
+    let (base, digest, tag) = (server.base.clone(), digest.to_owned(), tag.to_owned());
+    // anchore-cli is a blocking subprocess: keep it off the runtime's threads.
+    tokio::task::spawn_blocking(move || {
+        let cli = AnchoreCli::new(base, "admin", ADMIN_PASSWORD);
+        let run = |args: &[&str]| {
+            let mut full = vec!["analysis-archive"];
+            full.extend_from_slice(args);
+            let output = cli.run(&full);
+            (output.code, format!("{}{}", output.stdout, output.stderr))
+        };
+        let unknown = format!("sha256:{}", "e".repeat(64));
+
+        let (code, out) = run(&["images", "add", &digest]);
+        assert_eq!(code, Some(0), "{out}");
+        assert!(out.lines().any(|line| line.starts_with(&digest) && line.contains("archived")), "{out}");
+        let (code, out) = run(&["images", "add", &unknown]);
+        assert_eq!(code, Some(1), "{out}");
+        assert!(out.contains(&format!("image {unknown} not found")) && out.contains("HTTP Code: 404"), "{out}");
+        let (code, out) = run(&["images", "add", "latest"]);
+        assert_eq!(code, Some(2), "{out}");
+        assert!(out.contains("Invalid image digest latest"), "{out}");
+        let (code, out) = run(&["images", "list"]);
+        assert_eq!(code, Some(0), "{out}");
+        assert!(out.contains("Archive Size Bytes"), "{out}");
+        assert!(
+            out.lines().any(|line| line.starts_with(&digest) && line.contains(&tag) && line.contains("archived")),
+            "{out}"
+        );
+        let (code, out) = run(&["images", "get", &digest]);
+        assert_eq!(code, Some(0), "{out}");
+        assert!(out.lines().any(|line| line.starts_with(&digest) && line.contains(&tag)), "{out}");
+        let (code, out) = run(&["images", "get", &unknown]);
+        assert_eq!(code, Some(1), "{out}");
+        assert!(out.contains("is not in the analysis archive"), "{out}");
+
+        // Restoring needs the working copy gone.
+        let (code, out) = run(&["images", "restore", &digest]);
+        assert_eq!(code, Some(1), "{out}");
+        assert!(out.contains("only a deleted image can be restored") && out.contains("HTTP Code: 409"), "{out}");
+        let output = cli.run(&["image", "del", &digest, "--force"]);
+        assert_eq!(output.code, Some(0), "{output:?}");
+        let output = cli.run(&["image", "get", &digest]);
+        assert_eq!(output.code, Some(1), "{output:?}");
+        let (code, out) = run(&["images", "restore", &digest]);
+        assert_eq!(code, Some(0), "{out}");
+        assert!(out.contains(&format!("Image Digest: {digest}")) && out.contains("Analysis Status: analyzed"), "{out}");
+        assert!(out.contains(&format!("Full Tag: {tag}")), "{out}");
+        let image = cli.run_json(&["image", "get", &digest]);
+        assert_eq!(image[0]["analysis_status"], "analyzed", "{image}");
+        let (code, out) = run(&["images", "restore", &unknown]);
+        assert_eq!(code, Some(1), "{out}");
+
+        // anchore-cli exits 2 on any refused delete.
+        let (code, out) = run(&["images", "del", &digest]);
+        assert_eq!((code, out.trim()), (Some(0), "Success"));
+        let (code, out) = run(&["images", "del", &digest]);
+        assert_eq!(code, Some(2), "{out}");
+        assert!(out.contains("is not in the analysis archive"), "{out}");
+        let (code, out) = run(&["images", "get", &digest]);
+        assert_eq!(code, Some(1), "{out}");
+
+        // Rules.
+        let added = cli.run_json(&[
+            "analysis-archive",
+            "rules",
+            "add",
+            "30",
+            "2",
+            "archive",
+            "--repository-selector",
+            "cli/*",
+            "--tag-exclude",
+            "keep-*",
+            "--exclude-expiration-days",
+            "7",
+        ]);
+        let id = added["rule_id"].as_str().unwrap().to_owned();
+        assert_eq!(
+            (&added["analysis_age_days"], &added["tag_versions_newer"], &added["selector"]["repository"]),
+            (&json!(30), &json!(2), &json!("cli/*")),
+            "{added}"
+        );
+        assert_eq!(
+            added["exclude"],
+            json!({"selector": {"registry": "", "repository": "", "tag": "keep-*"},
+            "expiration_days": 7})
+        );
+        let (code, out) = run(&["rules", "list"]);
+        assert_eq!(code, Some(0), "{out}");
+        assert!(out.contains("Tag Versions Newer") && out.contains("Exclude Exp Days"), "{out}");
+        let row = out.lines().find(|line| line.starts_with(&id)).unwrap_or_else(|| panic!("{id} not listed: {out}"));
+        for cell in ["False", "archive", "30", "cli/*", "None", "keep-*", "7"] {
+            assert!(row.split_whitespace().any(|word| word == cell), "{cell} missing from {row}");
+        }
+        let (code, out) = run(&["rules", "get", &id]);
+        assert_eq!(code, Some(0), "{out}");
+        assert!(out.lines().any(|line| line.starts_with(&id) && line.contains("cli/*")), "{out}");
+        let (code, out) = run(&["rules", "add", "1", "1", "archive", "--registry-selector", ""]);
+        assert_eq!(code, Some(1), "{out}");
+        assert!(out.contains("selector.registry: must not be empty") && out.contains("HTTP Code: 400"), "{out}");
+        let (code, out) = run(&["rules", "del", &id]);
+        assert_eq!((code, out.trim()), (Some(0), "Success"));
+        let (code, out) = run(&["rules", "get", &id]);
+        assert_eq!(code, Some(1), "{out}");
+        assert!(out.contains(&format!("archive rule {id} not found")), "{out}");
+        let (code, out) = run(&["rules", "del", &id]);
+        assert_eq!(code, Some(2), "{out}");
+    })
+    .await
+    .unwrap();
 }
 
 #[tokio::test]

@@ -95,7 +95,7 @@ fn policy_records(records: &[PolicyBundleRecord]) -> String {
 }
 
 /// Python's `str(bool)`, which `anchore-cli` prints.
-fn python_bool(value: bool) -> String {
+pub(super) fn python_bool(value: bool) -> String {
     if value { "True" } else { "False" }.to_owned()
 }
 

@@ -1,6 +1,7 @@
 //! The commands that talk to a Portcullis (or Anchore Engine) server over its
 //! v1 API, mirroring `anchore-cli`: `image`, `evaluate check`, `policy`,
-//! `subscription`, `repo`, `registry`, `system`, `event` and `account`.
+//! `subscription`, `repo`, `registry`, `system`, `event`, `account` and
+//! `analysis-archive`.
 //!
 //! Exit codes follow `anchore-cli`: 0 on success; 1 when the server refused
 //! the request; 2 when it could not be reached, answered 401 or 500, or
@@ -8,6 +9,7 @@
 //! fail; `image vuln` exits 100 while the image is analyzing and 101 when it
 //! has not been analyzed.
 
+mod archive;
 mod images;
 mod manage;
 mod render;
@@ -44,6 +46,8 @@ pub enum RemoteCommand {
     Event(Group<manage::EventCommand>),
     /// Accounts and users on a server: add, get, list, del, enable, disable, whoami, user.
     Account(Group<manage::AccountCommand>),
+    /// The analysis archive on a server: images add, get, list, del, restore; rules add, get, list, del, preview.
+    AnalysisArchive(Group<archive::ArchiveCommand>),
 }
 
 /// A command group with the connection options.
@@ -144,6 +148,7 @@ pub fn run(command: RemoteCommand, quiet: bool) -> ExitCode {
         RemoteCommand::System(group) => with_session(&group.connection, |s| manage::system(s, group.command, quiet)),
         RemoteCommand::Event(group) => with_session(&group.connection, |s| manage::event(s, group.command)),
         RemoteCommand::Account(group) => with_session(&group.connection, |s| manage::account(s, group.command)),
+        RemoteCommand::AnalysisArchive(group) => with_session(&group.connection, |s| archive::run(s, group.command)),
     };
     finish(result)
 }

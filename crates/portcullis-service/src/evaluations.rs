@@ -200,9 +200,9 @@ pub async fn evaluate(
 
 /// How many leading layers of the image (`sbom`) are its base image's: the
 /// image `base_digest` names, which must be analysed in the account, or else
-/// the one the image's `org.opencontainers.image.base.digest` (or
-/// `.base.name`, as its newest digest) label names, when that image is
-/// analysed in the account's catalog. A base found through a label that
+/// the one the image's `org.opencontainers.image.base.digest` label, or else
+/// its `.base.name` label (as that tag's newest digest), names, when that
+/// image is analysed in the account's catalog. A base found through a label that
 /// cannot be used leaves the findings unsplit, as an image without labels.
 async fn base_layers(
     state: &AppState,
@@ -216,19 +216,21 @@ async fn base_layers(
             .map_err(|reason| EvaluationError::BadBase { digest: digest.to_owned(), reason })?;
         return Ok(Some(shared_layers(sbom, &base)));
     }
-    let labelled = match (sbom.image_label(BASE_DIGEST_LABEL), sbom.image_label(BASE_NAME_LABEL)) {
-        (Some(digest), _) => Some(digest.to_owned()),
-        (None, Some(name)) => crate::images::latest_digest_for_tag(state, account, name).await?,
-        (None, None) => None,
-    };
-    let Some(digest) = labelled else { return Ok(None) };
-    match analysed_sbom(state, account, &digest).await? {
-        Ok(base) => Ok(Some(shared_layers(sbom, &base))),
-        Err(reason) => {
-            tracing::debug!(account, base = digest, reason, "the labelled base image is not used");
-            Ok(None)
+    // The digest label may name a multi-platform index, which the catalog
+    // does not hold by that digest: the name label is the second chance.
+    let mut candidates: Vec<String> = sbom.image_label(BASE_DIGEST_LABEL).map(str::to_owned).into_iter().collect();
+    if let Some(name) = sbom.image_label(BASE_NAME_LABEL)
+        && let Some(digest) = crate::images::latest_digest_for_tag(state, account, name).await?
+    {
+        candidates.push(digest);
+    }
+    for digest in candidates {
+        match analysed_sbom(state, account, &digest).await? {
+            Ok(base) => return Ok(Some(shared_layers(sbom, &base))),
+            Err(reason) => tracing::debug!(account, base = digest, reason, "the labelled base image is not used"),
         }
     }
+    Ok(None)
 }
 
 fn shared_layers(image: &Sbom, base: &Sbom) -> usize {

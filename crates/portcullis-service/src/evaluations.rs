@@ -211,7 +211,7 @@ async fn base_layers(
     base_digest: Option<&str>,
 ) -> Result<Option<usize>, EvaluationError> {
     if let Some(digest) = base_digest {
-        let base = analysed_sbom(state, account, digest)
+        let base = analysed_layers(state, account, digest)
             .await?
             .map_err(|reason| EvaluationError::BadBase { digest: digest.to_owned(), reason })?;
         return Ok(Some(shared_layers(sbom, &base)));
@@ -225,7 +225,7 @@ async fn base_layers(
         candidates.push(digest);
     }
     for digest in candidates {
-        match analysed_sbom(state, account, &digest).await? {
+        match analysed_layers(state, account, &digest).await? {
             Ok(base) => return Ok(Some(shared_layers(sbom, &base))),
             Err(reason) => tracing::debug!(account, base = digest, reason, "the labelled base image is not used"),
         }
@@ -233,19 +233,41 @@ async fn base_layers(
     Ok(None)
 }
 
-fn shared_layers(image: &Sbom, base: &Sbom) -> usize {
+fn shared_layers(image: &Sbom, base: &BaseLayers) -> usize {
     image.shared_leading_layers(base.layers.iter().map(|layer| layer.diff_id.as_deref()))
 }
 
-/// The SBOM of an analysed image of the account, or why there is none.
-async fn analysed_sbom(state: &AppState, account: &str, digest: &str) -> Result<Result<Sbom, String>, ServiceError> {
+/// The layer list of a stored SBOM: all a base image is needed for. Read
+/// without the rest of the document (its packages and files are most of it)
+/// on every check of an image with a base.
+#[derive(serde::Deserialize)]
+struct BaseLayers {
+    layers: Vec<BaseLayer>,
+}
+
+#[derive(serde::Deserialize)]
+struct BaseLayer {
+    diff_id: Option<String>,
+}
+
+/// The layers of an analysed image of the account, or why there are none.
+async fn analysed_layers(
+    state: &AppState,
+    account: &str,
+    digest: &str,
+) -> Result<Result<BaseLayers, String>, ServiceError> {
     let Some(image) = crate::images::get_image(state, account, digest).await? else {
         return Ok(Err("it is not in this account's catalog".to_owned()));
     };
     if image.analysis_status != portcullis_api::AnalysisStatus::Analyzed {
         return Ok(Err(format!("it is not analyzed (analysis status: {})", image.analysis_status.as_str())));
     }
-    Ok(crate::images::load_sbom(state, account, digest).await?.ok_or_else(|| "its SBOM document is missing".to_owned()))
+    let Some(bytes) = state.docs.get(account, bucket::SBOM, digest).await? else {
+        return Ok(Err("its SBOM document is missing".to_owned()));
+    };
+    serde_json::from_slice(&bytes)
+        .map(Ok)
+        .map_err(|error| ServiceError::Other(format!("stored SBOM of {digest} is unreadable: {error}")))
 }
 
 /// Writes the document first, so a row always has its document.

@@ -84,6 +84,10 @@ pub async fn record(state: &AppState, event: NewEvent<'_>) {
         return;
     }
     tracing::debug!(event_type = event.event_type, resource = event.resource_id, "event");
+    // Most services forward nothing: build the event document only when it may go out.
+    if !state.config.event_log.notification.forwards(event.level) {
+        return;
+    }
     let response = event.response(id, &state.host_id, now.trunc_subsecs(0));
     if let Err(error) = crate::notifications::forward_event(state, event.account, &response).await {
         tracing::warn!(%error, event_type = event.event_type, "cannot forward an event as a notification");
